@@ -1,0 +1,79 @@
+# labwarden - the two commands a new user types, and the rest.
+#
+#   make demo   install what is missing, build, replay the bundled demo
+#   make test   install what is missing, build normal + sanitizer builds,
+#               run every test
+#
+# Other targets: build, build-asan, bench, fuzz, install, clean, deps.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+PREFIX     ?= /usr/local
+
+# Debian 12 packages: to build, to test, and to run the demo.
+DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
+             libyaml-dev python3
+DEPS_TEST  = libcmocka-dev clang tshark
+
+.PHONY: all demo test deps deps-test build build-asan bench fuzz install clean
+
+all: build
+
+# Install missing Debian packages as root; otherwise say exactly what to run.
+define install_missing
+	@missing=$$(for p in $(1); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+	  else \
+	    echo "labwarden needs these Debian packages; run as root:"; \
+	    echo "  apt-get update && apt-get install -y $$(echo $$missing)"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS_BUILD))
+
+deps-test: deps
+	$(call install_missing,$(DEPS_TEST))
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Sanitizer build with clang, which also builds the libFuzzer targets.
+build-asan: deps-test
+	CC=clang cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug \
+	    -DLW_SANITIZE=ON -DLW_FUZZ=ON -DLW_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+# The demo prints events for a person (--format text) and the counts.
+demo: build
+	@echo "== labwarden replay of pcaps/demo.pcap (see pcaps/demo.md)"
+	@$(BUILD)/labwarden replay --format text --emit all,-packet --stats \
+	    pcaps/demo.pcap
+
+test: deps-test build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bench/bench.sh $(BUILD)
+
+fuzz: build-asan
+	$(BUILD_ASAN)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 $(BUILD_ASAN)/fuzz-corpus tests/fuzz/seeds
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

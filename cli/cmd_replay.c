@@ -1,0 +1,278 @@
+/*
+ * cmd_replay.c - `labwarden replay`: feed capture files, in the order
+ * given, through the sensor on packet time and write events as JSON lines.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "labwarden/cli.h"
+#include "labwarden/config.h"
+#include "labwarden/pcapfile.h"
+#include "labwarden/progress.h"
+#include "labwarden/sensor.h"
+
+#define MAX_RULE_PATHS 64
+
+static const char replay_usage[] =
+"usage: labwarden replay [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
+"                        [--act] [--state DIR] [--stats] [--progress]\n"
+"                        [--format json|text] PCAP...\n"
+"\n"
+"Replay pcap/pcapng files, in the order given, on the packets' own time.\n"
+"\n"
+"  -c, --config CONFIG  configuration file (YAML)\n"
+"  -r, --rules RULES    rules file or directory (repeatable)\n"
+"  -o, --output FILE    write events as JSON lines to FILE ('-': stdout)\n"
+"      --emit TYPES     event types to write: comma list, 'all' or 'none';\n"
+"                       '-type' leaves one out (all,-packet)\n"
+"                       (default " LW_EMIT_DEFAULT ")\n"
+"      --format FMT     json (default) or text: one line a person reads\n"
+"      --act            carry out actions (default: dry run)\n"
+"      --state DIR      load and save state in DIR (default: none kept)\n"
+"      --stats          print packet, protocol and error counts on stderr\n"
+"      --progress       show a progress line when stderr is a terminal\n"
+"  -h, --help           this text\n"
+"\n"
+"event types: new_mac mac_ip_change dhcp dns_query dns_response new_domain\n"
+"  conn_start table_pressure scene capture_done stats packet\n"
+"\n"
+"exit status: 0 success, 1 a file could not be read, 2 usage error\n"
+"\n"
+"example:\n"
+"  labwarden replay --emit all --stats -o events.jsonl pcaps/demo.pcap\n";
+
+struct replay_opts {
+	const char *config;
+	const char *rules[MAX_RULE_PATHS];
+	size_t	 nrules;
+	const char *output;
+	const char *emit;
+	const char *state;
+	enum lw_format format;
+	bool	 act, stats, progress;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int usage_error(const char *what, const char *detail)
+{
+	fprintf(stderr, "labwarden replay: %s%s\n(see labwarden replay "
+	    "--help)\n", what, detail);
+	return LW_EXIT_USAGE;
+}
+
+/* Returns -1 to go on, else an exit status. */
+static int parse_opts(int argc, char **argv, struct replay_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "emit", required_argument, NULL, 'e' },
+		{ "act", no_argument, NULL, 'a' },
+		{ "state", required_argument, NULL, 's' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof *o);
+	o->output = "-";
+	o->emit = LW_EMIT_DEFAULT;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:r:o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'r':
+			if (o->nrules == MAX_RULE_PATHS)
+				return usage_error("too many -r, at most ", "64");
+			o->rules[o->nrules++] = optarg;
+			break;
+		case 'o': o->output = optarg; break;
+		case 'e': o->emit = optarg; break;
+		case 'a': o->act = true; break;
+		case 's': o->state = optarg; break;
+		case 'S': o->stats = true; break;
+		case 'P': o->progress = true; break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				o->format = LW_FORMAT_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				o->format = LW_FORMAT_TEXT;
+			else
+				return usage_error("--format: json or text, "
+				    "not ", optarg);
+			break;
+		case 'h':
+			fputs(replay_usage, stdout);
+			return LW_EXIT_OK;
+		default:
+			fputs(replay_usage, stderr);
+			return LW_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no capture files given", "");
+	return -1;
+}
+
+static int check_paths(const struct replay_opts *o)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < o->nrules; i++)
+		if (stat(o->rules[i], &st) != 0)
+			return usage_error("-r: cannot read rules: ", strerror(errno));
+	if (o->state && (stat(o->state, &st) != 0 || !S_ISDIR(st.st_mode)))
+		return usage_error("--state: not a directory: ", o->state);
+	return -1;
+}
+
+static FILE *open_output(const char *path)
+{
+	FILE *out = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+
+	if (!out)
+		fprintf(stderr, "labwarden replay: %s: %s\n", path,
+		    strerror(errno));
+	else
+		setvbuf(out, NULL, _IOFBF, 1 << 16);
+	return out;
+}
+
+static uint64_t total_size(char **paths, int n)
+{
+	uint64_t total = 0;
+	struct stat st;
+
+	for (int i = 0; i < n; i++)
+		if (stat(paths[i], &st) == 0 && st.st_size > 0)
+			total += (uint64_t)st.st_size;
+	return total;
+}
+
+/* One file through the sensor.  False if it could not be read whole. */
+static bool replay_file(struct lw_sensor *sensor, const char *path,
+    struct lw_progress *progress)
+{
+	char err[LW_ERRLEN];
+	struct lw_packet pkt;
+	const uint8_t *data;
+	int rc;
+
+	struct lw_pcapfile *file = lw_pcapfile_open(path, err, sizeof err);
+	if (!file) {
+		lw_progress_finish(progress);
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		return false;
+	}
+	lw_sensor_begin_source(sensor, lw_pcapfile_linktype(file));
+	while (!interrupted &&
+	    (rc = lw_pcapfile_next(file, &pkt, &data, err, sizeof err)) == 1) {
+		lw_sensor_packet(sensor, &pkt, data);
+		lw_progress_tick(progress, lw_pcapfile_offset(file));
+	}
+	lw_progress_file_done(progress, lw_pcapfile_size(file));
+	lw_pcapfile_close(file);
+	if (!interrupted && rc < 0) {
+		lw_progress_finish(progress);
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int finish_output(FILE *out, const char *path, struct lw_writer *w)
+{
+	bool bad = w->failed || ferror(out);
+	if (out != stdout)
+		bad |= fclose(out) != 0;
+	else
+		bad |= fflush(out) != 0;
+	if (bad) {
+		fprintf(stderr, "labwarden replay: writing %s failed: %s\n",
+		    strcmp(path, "-") == 0 ? "stdout" : path,
+		    strerror(errno));
+		return LW_EXIT_RUNTIME;
+	}
+	return LW_EXIT_OK;
+}
+
+static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
+    int nfiles, char **files)
+{
+	char err[256];
+	lw_event_mask mask;
+	struct lw_writer writer;
+	struct lw_sensor sensor;
+	struct lw_progress progress;
+
+	if (!lw_emit_parse(o->emit, &mask, err, sizeof err))
+		return usage_error(err, "");
+	FILE *out = open_output(o->output);
+	if (!out)
+		return LW_EXIT_RUNTIME;
+	lw_writer_init(&writer, out, mask, o->format);
+	lw_sensor_init(&sensor, cfg, &writer, false);
+	lw_progress_init(&progress, o->progress, total_size(files, nfiles));
+
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	double started = now_seconds();
+	for (int i = 0; i < nfiles && !interrupted; i++) {
+		sensor.stats.files++;
+		if (!replay_file(&sensor, files[i], &progress))
+			sensor.stats.files_failed++;
+	}
+	sensor.stats.wall_seconds = now_seconds() - started;
+	lw_progress_finish(&progress);
+	lw_sensor_finish(&sensor);
+
+	int rc = finish_output(out, o->output, &writer);
+	if (o->stats)
+		lw_stats_print(&sensor.stats, stderr);
+	if (interrupted)
+		fprintf(stderr, "labwarden replay: interrupted\n");
+	if (sensor.stats.files_failed || interrupted)
+		rc = LW_EXIT_RUNTIME;
+	return rc;
+}
+
+int lw_cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o;
+	struct lw_config cfg;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o)) >= 0)
+		return rc;
+	if ((rc = check_paths(&o)) >= 0)
+		return rc;
+	if ((rc = lw_cli_load_config(&cfg, o.config)) != LW_EXIT_OK)
+		return rc;
+	rc = run_replay(&o, &cfg, argc - optind, argv + optind);
+	lw_config_free(&cfg);
+	return rc;
+}

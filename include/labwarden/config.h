@@ -1,0 +1,56 @@
+/*
+ * config.h - the YAML configuration (docs/interface.md, "Configuration").
+ *
+ * Every key is optional.  The loader reports every mistake at once as
+ * file:line:col and keeps going, so `labwarden check` shows them all.
+ * Sections owned by later modules (sources, backends, keys, mqtt) are
+ * only shape-checked here and validated by their owners.
+ */
+#ifndef LABWARDEN_CONFIG_H
+#define LABWARDEN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "labwarden/diag.h"
+#include "labwarden/net.h"
+
+#define LW_MAX_NETWORKS		32
+#define LW_MAX_CIDRS		4096	/* over all networks */
+#define LW_MAX_LISTS		64	/* blocklists, allowlists */
+
+struct lw_network {
+	char	*name;		/* "home", "protected", or a user name */
+	struct lw_cidr *cidrs;
+	size_t	 ncidrs;
+};
+
+struct lw_config {
+	char	*path;		/* NULL: built-in defaults only */
+	struct lw_network networks[LW_MAX_NETWORKS];
+	size_t	 nnetworks;
+	size_t	 total_cidrs;
+	char	*rules;
+	char	*state_dir;
+	char	*capture_dir;
+	char	*known_devices;
+	uint64_t inventory_learn_ns;
+	uint64_t dns_learn_ns;
+	char	*blocklists[LW_MAX_LISTS];
+	size_t	 nblocklists;
+	char	*allowlists[LW_MAX_LISTS];
+	size_t	 nallowlists;
+	uint64_t memory_mb;
+	bool	 has_mqtt;
+};
+
+void	lw_config_defaults(struct lw_config *cfg);
+/* True when the file loaded without a single diagnostic. */
+bool	lw_config_load(struct lw_config *cfg, const char *path,
+	    struct lw_diag *diag);
+void	lw_config_free(struct lw_config *cfg);
+/* The network called 'name', or NULL. */
+const struct lw_network *lw_config_network(const struct lw_config *cfg,
+	    const char *name);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * config.c - load and validate the configuration file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "labwarden/config.h"
+#include "labwarden/yamldoc.h"
+
+#define DEFAULT_MEMORY_MB	64
+
+static const char *const top_keys[] = {
+	"networks", "sources", "inventory", "dns", "rules", "state_dir",
+	"capture_dir", "limits", "actions", "backends", "keys", "mqtt", NULL
+};
+static const char *const inventory_keys[] = {
+	"known_devices", "learn_for", NULL
+};
+static const char *const dns_keys[] = {
+	"blocklists", "allowlists", "learn_for", NULL
+};
+static const char *const limits_keys[] = { "memory_mb", NULL };
+
+void lw_config_defaults(struct lw_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->memory_mb = DEFAULT_MEMORY_MB;
+}
+
+static bool key_is(const yaml_node_t *key, const char *name)
+{
+	return key->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)key->data.scalar.value, name) == 0;
+}
+
+static bool known(const yaml_node_t *key, const char *const *names)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (key_is(key, names[i]))
+			return true;
+	return false;
+}
+
+/* Replace *slot with a copy of a scalar's text. */
+static void set_string(struct lw_ydoc *y, const yaml_node_t *node,
+    const char *what, char **slot)
+{
+	const char *text = lw_ydoc_str(y, node, what);
+	if (text) {
+		free(*slot);
+		*slot = strdup(text);
+	}
+}
+
+static void load_cidrs(struct lw_ydoc *y, struct lw_config *cfg,
+    struct lw_network *net, const yaml_node_t *list)
+{
+	char what[96];
+
+	snprintf(what, sizeof what, "networks.%s", net->name);
+	if (!lw_ydoc_is_seq(y, list, what))
+		return;
+	size_t n = (size_t)(list->data.sequence.items.top -
+	    list->data.sequence.items.start);
+	if (n == 0)
+		return;
+	if (cfg->total_cidrs + n > LW_MAX_CIDRS) {
+		lw_ydoc_error(y, list, "%s: more than %d prefixes in all "
+		    "networks", what, LW_MAX_CIDRS);
+		return;
+	}
+	net->cidrs = calloc(n, sizeof *net->cidrs);
+	if (!net->cidrs)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = lw_ydoc_node(y,
+		    list->data.sequence.items.start[i]);
+		const char *text = lw_ydoc_str(y, item, what);
+		char why[160];
+		if (!text)
+			continue;
+		if (lw_cidr_parse(text, &net->cidrs[net->ncidrs], why,
+		    sizeof why))
+			net->ncidrs++;
+		else
+			lw_ydoc_error(y, item, "%s: %s", what, why);
+	}
+	cfg->total_cidrs += net->ncidrs;
+}
+
+static void load_networks(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "networks"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		const char *name = lw_ydoc_str(y, key, "networks");
+		if (!name)
+			continue;
+		if (cfg->nnetworks >= LW_MAX_NETWORKS) {
+			lw_ydoc_error(y, key, "networks: more than %d names",
+			    LW_MAX_NETWORKS);
+			return;
+		}
+		struct lw_network *net = &cfg->networks[cfg->nnetworks++];
+		net->name = strdup(name);
+		load_cidrs(y, cfg, net, lw_ydoc_node(y, p->value));
+	}
+}
+
+static void load_list(struct lw_ydoc *y, const yaml_node_t *list,
+    const char *what, char **slots, size_t *count)
+{
+	if (!lw_ydoc_is_seq(y, list, what))
+		return;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	    it < list->data.sequence.items.top; it++) {
+		if (*count >= LW_MAX_LISTS) {
+			lw_ydoc_error(y, list, "%s: more than %d files", what,
+			    LW_MAX_LISTS);
+			return;
+		}
+		char *copy = NULL;
+		set_string(y, lw_ydoc_node(y, *it), what, &copy);
+		if (copy)
+			slots[(*count)++] = copy;
+	}
+}
+
+static void load_inventory(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "inventory"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		if (key_is(key, "known_devices"))
+			set_string(y, val, "inventory.known_devices",
+			    &cfg->known_devices);
+		else if (key_is(key, "learn_for"))
+			lw_ydoc_duration(y, val, "inventory.learn_for",
+			    &cfg->inventory_learn_ns);
+		else
+			lw_ydoc_unknown_key(y, key, "inventory",
+			    inventory_keys);
+	}
+}
+
+static void load_dns(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "dns"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		if (key_is(key, "blocklists"))
+			load_list(y, val, "dns.blocklists", cfg->blocklists,
+			    &cfg->nblocklists);
+		else if (key_is(key, "allowlists"))
+			load_list(y, val, "dns.allowlists", cfg->allowlists,
+			    &cfg->nallowlists);
+		else if (key_is(key, "learn_for"))
+			lw_ydoc_duration(y, val, "dns.learn_for",
+			    &cfg->dns_learn_ns);
+		else
+			lw_ydoc_unknown_key(y, key, "dns", dns_keys);
+	}
+}
+
+static void load_limits(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "limits"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		if (key_is(key, "memory_mb")) {
+			if (lw_ydoc_uint(y, val, "limits.memory_mb", 65536,
+			    &cfg->memory_mb) && cfg->memory_mb < 8)
+				lw_ydoc_error(y, val, "limits.memory_mb: at "
+				    "least 8");
+		} else
+			lw_ydoc_unknown_key(y, key, "limits", limits_keys);
+	}
+}
+
+static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *key, const yaml_node_t *val)
+{
+	if (key_is(key, "networks"))
+		load_networks(y, cfg, val);
+	else if (key_is(key, "inventory"))
+		load_inventory(y, cfg, val);
+	else if (key_is(key, "dns"))
+		load_dns(y, cfg, val);
+	else if (key_is(key, "limits"))
+		load_limits(y, cfg, val);
+	else if (key_is(key, "rules"))
+		set_string(y, val, "rules", &cfg->rules);
+	else if (key_is(key, "state_dir"))
+		set_string(y, val, "state_dir", &cfg->state_dir);
+	else if (key_is(key, "capture_dir"))
+		set_string(y, val, "capture_dir", &cfg->capture_dir);
+	else if (key_is(key, "sources"))
+		lw_ydoc_is_seq(y, val, "sources");
+	else if (key_is(key, "mqtt"))
+		cfg->has_mqtt = lw_ydoc_is_map(y, val, "mqtt");
+	else if (known(key, top_keys))	/* actions, backends, keys */
+		lw_ydoc_is_map(y, val, (const char *)key->data.scalar.value);
+	else
+		lw_ydoc_unknown_key(y, key, "config", top_keys);
+}
+
+bool lw_config_load(struct lw_config *cfg, const char *path,
+    struct lw_diag *diag)
+{
+	struct lw_ydoc y;
+	size_t before = diag->count + diag->dropped;
+
+	cfg->path = strdup(path);
+	if (!lw_ydoc_load(&y, path, diag))
+		return false;
+	yaml_node_t *root = lw_ydoc_root(&y);
+	/* An empty file is a valid config: every key is optional. */
+	if (root && !(root->type == YAML_SCALAR_NODE &&
+	    root->data.scalar.length == 0) &&
+	    lw_ydoc_is_map(&y, root, "config")) {
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+		    p < root->data.mapping.pairs.top; p++)
+			load_top(&y, cfg, lw_ydoc_node(&y, p->key),
+			    lw_ydoc_node(&y, p->value));
+	}
+	lw_ydoc_free(&y);
+	return diag->count + diag->dropped == before;
+}
+
+void lw_config_free(struct lw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nnetworks; i++) {
+		free(cfg->networks[i].name);
+		free(cfg->networks[i].cidrs);
+	}
+	for (size_t i = 0; i < cfg->nblocklists; i++)
+		free(cfg->blocklists[i]);
+	for (size_t i = 0; i < cfg->nallowlists; i++)
+		free(cfg->allowlists[i]);
+	free(cfg->path);
+	free(cfg->rules);
+	free(cfg->state_dir);
+	free(cfg->capture_dir);
+	free(cfg->known_devices);
+	lw_config_defaults(cfg);
+}
+
+const struct lw_network *lw_config_network(const struct lw_config *cfg,
+    const char *name)
+{
+	for (size_t i = 0; i < cfg->nnetworks; i++)
+		if (strcmp(cfg->networks[i].name, name) == 0)
+			return &cfg->networks[i];
+	return NULL;
+}
