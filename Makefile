@@ -68,7 +68,9 @@ test: deps-test build build-asan
 bench: build
 	bench/bench.sh $(BUILD)
 
+# A longer fuzz run than the one in `make test`: make fuzz FUZZ_SECONDS=3600
 fuzz: build-asan
+	mkdir -p $(BUILD_ASAN)/fuzz-corpus
 	$(BUILD_ASAN)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
 	    -rss_limit_mb=2048 $(BUILD_ASAN)/fuzz-corpus tests/fuzz/seeds
 

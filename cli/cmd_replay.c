@@ -177,7 +177,7 @@ static bool replay_file(struct lw_sensor *sensor, const char *path,
 
 	struct lw_pcapfile *file = lw_pcapfile_open(path, err, sizeof err);
 	if (!file) {
-		lw_progress_finish(progress);
+		lw_progress_clear(progress);
 		fprintf(stderr, "labwarden replay: %s\n", err);
 		return false;
 	}
@@ -190,7 +190,7 @@ static bool replay_file(struct lw_sensor *sensor, const char *path,
 	lw_progress_file_done(progress, lw_pcapfile_size(file));
 	lw_pcapfile_close(file);
 	if (!interrupted && rc < 0) {
-		lw_progress_finish(progress);
+		lw_progress_clear(progress);
 		fprintf(stderr, "labwarden replay: %s\n", err);
 		return false;
 	}

@@ -22,6 +22,7 @@
 
 #define ETHERTYPE_IPV4	0x0800
 #define ETHERTYPE_ARP	0x0806
+#define ETHERTYPE_RARP	0x8035	/* same header as ARP (RFC 903) */
 #define ETHERTYPE_IPV6	0x86dd
 #define ETHERTYPE_VLAN	0x8100
 #define ETHERTYPE_QINQ	0x88a8
@@ -125,6 +126,7 @@ enum lw_malformed lw_decode_ethertype(struct lw_packet *pkt,
 	case ETHERTYPE_IPV6:
 		return lw_decode_ipv6(pkt, c);
 	case ETHERTYPE_ARP:
+	case ETHERTYPE_RARP:
 		return lw_decode_arp(pkt, c);
 	case ETHERTYPE_PPPOE:
 		return decode_pppoe(pkt, c);

@@ -34,6 +34,19 @@ static bool looks_gzip(const char *path)
 	return gz;
 }
 
+/* libpcap's name for a link type; the private-use range 147-162 has none. */
+static void link_type_name(int linktype, char *buf, size_t len)
+{
+	const char *name = pcap_datalink_val_to_name(linktype);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else if (linktype >= 147 && linktype <= 162)
+		snprintf(buf, len, "USER%d, private use", linktype - 147);
+	else
+		snprintf(buf, len, "unknown");
+}
+
 struct lw_pcapfile *lw_pcapfile_open(const char *path, char *err,
     size_t errlen)
 {
@@ -62,10 +75,10 @@ struct lw_pcapfile *lw_pcapfile_open(const char *path, char *err,
 	}
 	int linktype = pcap_datalink(pcap);
 	if (!lw_link_supported(linktype)) {
-		const char *name = pcap_datalink_val_to_name(linktype);
+		char name[32];
+		link_type_name(linktype, name, sizeof name);
 		snprintf(err, errlen, "%s: link type %d (%s) is not "
-		    "supported; file skipped", path, linktype,
-		    name ? name : "unknown");
+		    "supported; file skipped", path, linktype, name);
 		pcap_close(pcap);
 		return NULL;
 	}

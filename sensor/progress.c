@@ -1,5 +1,6 @@
 /*
- * progress.c - "  42%  1,234,567 pkts  812k pkt/s  ETA 3s" on a TTY.
+ * progress.c - " 42.0%  1234567 packets  812345 packets/s  ETA 3s" on a
+ * terminal, redrawn in place at most five times a second.
  */
 #include <stdio.h>
 #include <time.h>
@@ -37,8 +38,8 @@ static void draw(struct lw_progress *p, uint64_t done, double now)
 
 	if (frac > 1)
 		frac = 1;
-	fprintf(stderr, "\r\033[K%5.1f%%  %llu packets  %.0f pkt/s  ETA %.0fs",
-	    frac * 100, (unsigned long long)p->packets, rate, eta);
+	fprintf(stderr, "\r\033[K%5.1f%%  %llu packets  %.0f packets/s  "
+	    "ETA %.0fs", frac * 100, (unsigned long long)p->packets, rate, eta);
 	fflush(stderr);
 	p->drawn = true;
 	p->last_draw = now;
@@ -46,10 +47,15 @@ static void draw(struct lw_progress *p, uint64_t done, double now)
 
 void lw_progress_tick(struct lw_progress *p, uint64_t file_offset)
 {
-	if (!p->on || ++p->packets % CHECK_EVERY != 0)
+	if (!p->on)
 		return;
+	/* Draw at once, then look at the clock every few thousand. */
+	if (p->drawn && ++p->packets % CHECK_EVERY != 0)
+		return;
+	if (!p->drawn)
+		p->packets++;
 	double now = monotonic_seconds();
-	if (now - p->last_draw >= REDRAW_SECONDS)
+	if (!p->drawn || now - p->last_draw >= REDRAW_SECONDS)
 		draw(p, p->done_before + file_offset, now);
 }
 
@@ -58,10 +64,28 @@ void lw_progress_file_done(struct lw_progress *p, uint64_t file_size)
 	p->done_before += file_size;
 }
 
-void lw_progress_finish(struct lw_progress *p)
+void lw_progress_clear(struct lw_progress *p)
 {
 	if (p->on && p->drawn) {
 		fprintf(stderr, "\r\033[K");
 		fflush(stderr);
+		p->drawn = false;
 	}
+}
+
+void lw_progress_finish(struct lw_progress *p)
+{
+	if (!p->on)
+		return;
+	double now = monotonic_seconds();
+	double elapsed = now - p->started;
+	double rate = elapsed > 0 ? (double)p->packets / elapsed : 0;
+	uint64_t read = p->done_before;
+
+	fprintf(stderr, "\r\033[K%5.1f%%  %llu packets  %.0f packets/s  "
+	    "done in %.1fs\n", read >= p->total_bytes ? 100.0 :
+	    100.0 * (double)read / (double)p->total_bytes,
+	    (unsigned long long)p->packets, rate, elapsed);
+	fflush(stderr);
+	p->on = false;
 }

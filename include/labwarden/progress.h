@@ -27,7 +27,9 @@ void	lw_progress_init(struct lw_progress *p, bool wanted,
 /* Per packet: cheap unless it is time to redraw. */
 void	lw_progress_tick(struct lw_progress *p, uint64_t file_offset);
 void	lw_progress_file_done(struct lw_progress *p, uint64_t file_size);
-/* Erase the line so later output starts clean. */
+/* Erase the line before a message; the next tick draws it again. */
+void	lw_progress_clear(struct lw_progress *p);
+/* The last line: what was read, how fast; ends with a newline. */
 void	lw_progress_finish(struct lw_progress *p);
 
 #endif
