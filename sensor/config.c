@@ -11,20 +11,26 @@
 
 static const char *const top_keys[] = {
 	"networks", "sources", "inventory", "dns", "rules", "state_dir",
-	"capture_dir", "limits", "actions", "backends", "keys", "mqtt", NULL
+	"capture_dir", "limits", "actions", "backends", "keys", "mqtt",
+	"connections", NULL
 };
 static const char *const inventory_keys[] = {
-	"known_devices", "learn_for", NULL
+	"known_devices", "learn_for", "oui_dir", "randomized_grace", NULL
 };
 static const char *const dns_keys[] = {
-	"blocklists", "allowlists", "learn_for", NULL
+	"blocklists", "allowlists", "learn_for", "public_suffix_list",
+	"tunnel_window", NULL
 };
+static const char *const connections_keys[] = { "udp_timeout", NULL };
 static const char *const limits_keys[] = { "memory_mb", NULL };
 
 void lw_config_defaults(struct lw_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->memory_mb = DEFAULT_MEMORY_MB;
+	cfg->randomized_grace_ns = 10 * LW_NS_PER_SEC;
+	cfg->tunnel_window_ns = 300 * LW_NS_PER_SEC;
+	cfg->udp_timeout_ns = 60 * LW_NS_PER_SEC;
 }
 
 static bool key_is(const yaml_node_t *key, const char *name)
@@ -144,6 +150,11 @@ static void load_inventory(struct lw_ydoc *y, struct lw_config *cfg,
 		else if (key_is(key, "learn_for"))
 			lw_ydoc_duration(y, val, "inventory.learn_for",
 			    &cfg->inventory_learn_ns);
+		else if (key_is(key, "oui_dir"))
+			set_string(y, val, "inventory.oui_dir", &cfg->oui_dir);
+		else if (key_is(key, "randomized_grace"))
+			lw_ydoc_duration(y, val, "inventory.randomized_grace",
+			    &cfg->randomized_grace_ns);
 		else
 			lw_ydoc_unknown_key(y, key, "inventory",
 			    inventory_keys);
@@ -168,7 +179,15 @@ static void load_dns(struct lw_ydoc *y, struct lw_config *cfg,
 		else if (key_is(key, "learn_for"))
 			lw_ydoc_duration(y, val, "dns.learn_for",
 			    &cfg->dns_learn_ns);
-		else
+		else if (key_is(key, "public_suffix_list"))
+			set_string(y, val, "dns.public_suffix_list",
+			    &cfg->psl_path);
+		else if (key_is(key, "tunnel_window")) {
+			if (lw_ydoc_duration(y, val, "dns.tunnel_window",
+			    &cfg->tunnel_window_ns) && !cfg->tunnel_window_ns)
+				lw_ydoc_error(y, val, "dns.tunnel_window: "
+				    "must be more than 0s");
+		} else
 			lw_ydoc_unknown_key(y, key, "dns", dns_keys);
 	}
 }
@@ -192,6 +211,26 @@ static void load_limits(struct lw_ydoc *y, struct lw_config *cfg,
 	}
 }
 
+static void load_connections(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "connections"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		if (key_is(key, "udp_timeout")) {
+			if (lw_ydoc_duration(y, val, "connections.udp_timeout",
+			    &cfg->udp_timeout_ns) && !cfg->udp_timeout_ns)
+				lw_ydoc_error(y, val, "connections.udp_timeout:"
+				    " must be more than 0s");
+		} else
+			lw_ydoc_unknown_key(y, key, "connections",
+			    connections_keys);
+	}
+}
+
 static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
     const yaml_node_t *key, const yaml_node_t *val)
 {
@@ -203,6 +242,8 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		load_dns(y, cfg, val);
 	else if (key_is(key, "limits"))
 		load_limits(y, cfg, val);
+	else if (key_is(key, "connections"))
+		load_connections(y, cfg, val);
 	else if (key_is(key, "rules"))
 		set_string(y, val, "rules", &cfg->rules);
 	else if (key_is(key, "state_dir"))
@@ -257,6 +298,8 @@ void lw_config_free(struct lw_config *cfg)
 	free(cfg->state_dir);
 	free(cfg->capture_dir);
 	free(cfg->known_devices);
+	free(cfg->oui_dir);
+	free(cfg->psl_path);
 	lw_config_defaults(cfg);
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "labwarden/clock.h"
 #include "labwarden/diag.h"
 #include "labwarden/net.h"
 
@@ -42,6 +43,13 @@ struct lw_config {
 	size_t	 nallowlists;
 	uint64_t memory_mb;
 	bool	 has_mqtt;
+
+	/* Sensing (extensions to the interface's keys). */
+	char	*oui_dir;		/* inventory.oui_dir */
+	uint64_t randomized_grace_ns;	/* inventory.randomized_grace */
+	char	*psl_path;		/* dns.public_suffix_list */
+	uint64_t tunnel_window_ns;	/* dns.tunnel_window */
+	uint64_t udp_timeout_ns;	/* connections.udp_timeout */
 };
 
 void	lw_config_defaults(struct lw_config *cfg);

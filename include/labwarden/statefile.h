@@ -1,0 +1,27 @@
+/*
+ * statefile.h - JSON state files in state_dir, written atomically.
+ *
+ * A writer never leaves a half-written file: it writes NAME.tmp, fsyncs
+ * it, renames it over NAME and fsyncs the directory.  A reader that
+ * finds NAME unreadable or corrupt moves it aside to
+ * NAME.corrupt-YYYYmmddTHHMMSSZ, says so on stderr, and starts fresh.
+ */
+#ifndef LABWARDEN_STATEFILE_H
+#define LABWARDEN_STATEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* False with "PATH: reason" in err. */
+bool	 lw_state_write(const char *dir, const char *name, const json_t *doc,
+	    char *err, size_t errlen);
+/*
+ * The document in dir/name, or NULL when there is none (first start) or
+ * it was corrupt (moved aside, message on stderr).  'kind' names the
+ * expected top-level "kind" member, checked with "version" == 1.
+ */
+json_t	*lw_state_read(const char *dir, const char *name, const char *kind);
+
+#endif
