@@ -14,8 +14,8 @@ PREFIX     ?= /usr/local
 
 # Debian 12 packages: to build, to test, and to run the demo.
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
-             libyaml-dev python3
-DEPS_TEST  = libcmocka-dev clang tshark
+             libyaml-dev libpsl-dev publicsuffix ieee-data python3
+DEPS_TEST  = libcmocka-dev clang tshark arpwatch
 
 .PHONY: all demo test deps deps-test build build-asan bench fuzz install clean
 
@@ -70,9 +70,9 @@ bench: build
 
 # A longer fuzz run than the one in `make test`: make fuzz FUZZ_SECONDS=3600
 fuzz: build-asan
-	mkdir -p $(BUILD_ASAN)/fuzz-corpus
+	mkdir -p $(BUILD_ASAN)/fuzz-corpus-decode
 	$(BUILD_ASAN)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
-	    -rss_limit_mb=2048 $(BUILD_ASAN)/fuzz-corpus tests/fuzz/seeds
+	    -rss_limit_mb=2048 $(BUILD_ASAN)/fuzz-corpus-decode tests/fuzz/seeds
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

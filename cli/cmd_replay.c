@@ -220,14 +220,29 @@ static int finish_output(FILE *out, const char *path, struct lw_writer *w)
 	return LW_EXIT_OK;
 }
 
+/* Every file in order; returns how many could not be read whole. */
+static unsigned replay_files(struct lw_sensor *sensor, int nfiles,
+    char **files, struct lw_progress *progress)
+{
+	unsigned failed = 0;
+
+	for (int i = 0; i < nfiles && !interrupted; i++) {
+		sensor->stats.files++;
+		if (!replay_file(sensor, files[i], progress))
+			failed++;
+	}
+	sensor->stats.files_failed = failed;
+	return failed;
+}
+
 static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
     int nfiles, char **files)
 {
-	char err[256];
+	char err[512];
 	lw_event_mask mask;
 	struct lw_writer writer;
-	struct lw_sensor sensor;
 	struct lw_progress progress;
+	static struct lw_sensor sensor;	/* large: kept off the stack */
 
 	if (!lw_emit_parse(o->emit, &mask, err, sizeof err))
 		return usage_error(err, "");
@@ -235,28 +250,37 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	if (!out)
 		return LW_EXIT_RUNTIME;
 	lw_writer_init(&writer, out, mask, o->format);
-	lw_sensor_init(&sensor, cfg, &writer, false);
+	if (!lw_sensor_init(&sensor, cfg, &writer, false, o->state, stderr,
+	    err, sizeof err)) {
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		if (out != stdout)
+			fclose(out);
+		return LW_EXIT_RUNTIME;
+	}
 	lw_progress_init(&progress, o->progress, total_size(files, nfiles));
 
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	double started = now_seconds();
-	for (int i = 0; i < nfiles && !interrupted; i++) {
-		sensor.stats.files++;
-		if (!replay_file(&sensor, files[i], &progress))
-			sensor.stats.files_failed++;
-	}
+	unsigned failed = replay_files(&sensor, nfiles, files, &progress);
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
-	lw_sensor_finish(&sensor);
+	bool saved = lw_sensor_finish(&sensor, err, sizeof err);
 
 	int rc = finish_output(out, o->output, &writer);
-	if (o->stats)
+	if (!saved) {
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		rc = LW_EXIT_RUNTIME;
+	}
+	if (o->stats) {
 		lw_stats_print(&sensor.stats, stderr);
+		lw_sensor_print_tables(&sensor, stderr);
+	}
 	if (interrupted)
 		fprintf(stderr, "labwarden replay: interrupted\n");
-	if (sensor.stats.files_failed || interrupted)
+	if (failed || interrupted)
 		rc = LW_EXIT_RUNTIME;
+	lw_sensor_free(&sensor);
 	return rc;
 }
 

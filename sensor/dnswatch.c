@@ -190,8 +190,10 @@ static void question_fact(struct lw_dnswatch *dw, struct lw_sensor *s,
 	lw_fact_str(&f, LW_DNS_F_BLOCKLISTED,
 	    lw_blocklist_match(&s->blocklist, q->name));
 	lw_name_shape(q->name, domain, &shape);
-	lw_fact_num(&f, LW_DNS_F_NAME_LENGTH, (int64_t)shape.length);
-	lw_fact_num(&f, LW_DNS_F_LONGEST_LABEL, (int64_t)shape.longest_label);
+	/* Lengths in octets as on the wire, not in escaped text. */
+	lw_fact_num(&f, LW_DNS_F_NAME_LENGTH, q->wire_len > 2 ?
+	    q->wire_len - 2 : 0);
+	lw_fact_num(&f, LW_DNS_F_LONGEST_LABEL, q->longest_label);
 	lw_fact_real(&f, LW_DNS_F_ENTROPY, shape.sub_entropy);
 	bool plain_query = !ctx->response && strcmp(ctx->service, "dns") == 0;
 	if (plain_query) {

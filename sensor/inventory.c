@@ -506,9 +506,11 @@ static void on_dhcp(struct lw_inventory *inv, struct lw_sensor *s,
 	if (m.op == 1) {	/* from the client: who it is */
 		struct lw_device *dev = device_seen(inv, s, m.chaddr,
 		    &pkt->src_ip, pkt, LW_SEEN_DHCP);
-		if (m.hostname[0])
-			snprintf(dev->hostname, sizeof dev->hostname, "%s",
-			    m.hostname);
+		if (m.hostname[0]) {	/* cut to fit, on purpose */
+			size_t n = strnlen(m.hostname, sizeof dev->hostname - 1);
+			memcpy(dev->hostname, m.hostname, n);
+			dev->hostname[n] = '\0';
+		}
 		link_identity(inv, m.chaddr, dev, &m);
 		if (!dev->announced)
 			announce(inv, s, m.chaddr, dev);
@@ -543,9 +545,9 @@ void lw_inventory_packet(struct lw_inventory *inv, struct lw_sensor *s,
 	    (pkt->icmp_type == LW_ICMP6_NS || pkt->icmp_type == LW_ICMP6_NA)) {
 		on_ndp(inv, s, pkt);
 	}
-	/* Any frame: its source MAC is a station on this segment. */
-	if (usable_mac(pkt->src_mac) && !(pkt->layers & LW_L_ARP) &&
-	    !is_dhcp(pkt)) {
+	/* Any frame: its source MAC is a station on this segment (after
+	 * ARP and DHCP, which know more about it). */
+	if (usable_mac(pkt->src_mac)) {
 		const struct lw_addr *ip = (pkt->layers &
 		    (LW_L_IPV4 | LW_L_IPV6)) ? &pkt->src_ip : NULL;
 		device_seen(inv, s, pkt->src_mac, ip, pkt, LW_SEEN_FRAME);
