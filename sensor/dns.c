@@ -3,8 +3,10 @@
  *
  * A cursor walks the message; every read is checked against the end.
  * Names are decoded by read_name(), which follows compression pointers
- * only backwards (to an offset before the label that holds the pointer)
- * and at most LW_DNS_MAX_POINTER_HOPS times, so every name read ends.
+ * at most LW_DNS_MAX_POINTER_HOPS times and never to the pointer itself,
+ * so every name read ends: a loop runs out of hops.  Forward pointers
+ * are followed (Suricata and Wireshark accept them too), so a sender
+ * cannot hide a name from the sensor that a resolver would still read.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -100,8 +102,8 @@ static enum lw_dns_error read_name(struct dmsg *m, size_t limit,
 	struct name_info ni = { 0, 0, 1 };	/* the root's zero byte */
 
 	for (;;) {
-		/* Bounded: every pass consumes a label (pos grows, at most
-		 * 255 wire bytes) or takes a backward hop (at most 32). */
+		/* Bounded: every pass consumes a label (at most 255 wire
+		 * bytes in all) or takes a hop (at most 32). */
 		if (pos >= (jumped ? m->len : limit))
 			return LW_DNS_TRUNCATED;
 		uint8_t len = m->base[pos];
@@ -110,7 +112,8 @@ static enum lw_dns_error read_name(struct dmsg *m, size_t limit,
 				return LW_DNS_TRUNCATED;
 			size_t target = (size_t)(len & 0x3f) << 8 |
 			    m->base[pos + 1];
-			if (target >= pos || ++hops > LW_DNS_MAX_POINTER_HOPS)
+			if (target == pos || target >= m->len ||
+			    ++hops > LW_DNS_MAX_POINTER_HOPS)
 				return LW_DNS_BAD_POINTER;
 			if (!jumped)
 				end_after = pos + 2;

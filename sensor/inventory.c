@@ -351,6 +351,11 @@ static void on_arp(struct lw_inventory *inv, struct lw_sensor *s,
 	if (!usable_mac(pkt->arp_sha))
 		return;
 	device_seen(inv, s, pkt->arp_sha, &pkt->arp_spa, pkt, LW_SEEN_ARP);
+	/* Like arpwatch, do not trust an ARP whose sender differs from the
+	 * frame's source ("ethernet mismatch"): proxies and corrupt frames
+	 * would flip bindings back and forth. */
+	if (pkt->src_mac && memcmp(pkt->src_mac, pkt->arp_sha, 6) != 0)
+		return;
 	/* A probe (sender 0.0.0.0) claims nothing yet. */
 	bool gratuitous = memcmp(pkt->arp_spa.bytes, pkt->arp_tpa.bytes,
 	    4) == 0;

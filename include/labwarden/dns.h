@@ -6,9 +6,9 @@
  * allocates and never reads outside msg[0..len).  Names are written in
  * presentation form: lowercased, no trailing dot ("" is the root), with
  * '.' and '\' inside a label and every byte outside 0x21..0x7e escaped
- * as \DDD.  Compression pointers are followed with a hop limit and only
- * backwards, so a pointer loop or a pointer to itself ends the parse
- * with LW_DNS_BAD_POINTER instead of looping.  A name longer than 255
+ * as \DDD.  Compression pointers are followed with a hop limit (forward
+ * ones too, as resolvers do), so a pointer loop or a pointer to itself
+ * ends the parse with LW_DNS_BAD_POINTER instead of looping.  A name longer than 255
  * wire bytes or a label longer than 63 is LW_DNS_BAD_NAME.
  *
  * Questions and records beyond the fixed capacities are counted
@@ -27,8 +27,8 @@
 /* Presentation form: every byte may become \DDD (4 chars), plus NUL. */
 #define LW_DNS_NAME_TEXT_MAX	(LW_DNS_NAME_WIRE_MAX * 4 + 1)
 #define LW_DNS_RDATA_TEXT_MAX	1024	/* longer rdata text is cut */
-#define LW_DNS_MAX_QUESTIONS	8
-#define LW_DNS_MAX_RECORDS	32	/* answers+authority+additional */
+#define LW_DNS_MAX_QUESTIONS	32
+#define LW_DNS_MAX_RECORDS	64	/* answers+authority+additional */
 #define LW_DNS_MAX_POINTER_HOPS	32
 
 /* RR types that get decoded rdata. */
@@ -44,7 +44,8 @@ enum lw_dns_error {
 	LW_DNS_OK = 0,
 	LW_DNS_TRUNCATED,	/* message ends inside a field */
 	LW_DNS_BAD_NAME,	/* label > 63, name > 255, reserved label type */
-	LW_DNS_BAD_POINTER,	/* loop, forward/self pointer, too many hops */
+	LW_DNS_BAD_POINTER,	/* loop, self pointer, past the end, too many
+				 * hops */
 	LW_DNS_BAD_RDATA,	/* rdlength disagrees with the type's layout */
 	LW_DNS_ERROR_COUNT
 };
