@@ -207,8 +207,12 @@ static enum lw_malformed decode_null(struct lw_packet *pkt, struct cursor *c)
 /* PPP, optionally with HDLC address/control and a compressed protocol. */
 static enum lw_malformed decode_ppp(struct lw_packet *pkt, struct cursor *c)
 {
-	if (c->cap >= 2 && c->p[0] == 0xff && c->p[1] == 0x03)
-		cursor_skip(c, 2);
+	if (c->cap >= 1 && c->p[0] == 0xff) {	/* HDLC address, control */
+		if (c->cap < 2)
+			return fail(pkt, LW_MF_TRUNCATED_LINK);
+		if (c->p[1] == 0x03)
+			cursor_skip(c, 2);
+	}
 	if (c->cap < 1)
 		return fail(pkt, LW_MF_TRUNCATED_LINK);
 	uint16_t proto;
