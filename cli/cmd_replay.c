@@ -37,6 +37,8 @@ static const char replay_usage[] =
 "      --state DIR      load and save state in DIR (default: none kept)\n"
 "      --stats          print packet, protocol and error counts on stderr\n"
 "      --progress       show a progress line when stderr is a terminal\n"
+"      --decode-only    decode and count packets, no detectors (for\n"
+"                       checking a capture or measuring the decoder)\n"
 "  -h, --help           this text\n"
 "\n"
 "event types: new_mac mac_ip_change dhcp dns_query dns_response new_domain\n"
@@ -55,7 +57,7 @@ struct replay_opts {
 	const char *emit;
 	const char *state;
 	enum lw_format format;
-	bool	 act, stats, progress;
+	bool	 act, stats, progress, decode_only;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -86,6 +88,7 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 		{ "stats", no_argument, NULL, 'S' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "decode-only", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,6 +112,7 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 		case 's': o->state = optarg; break;
 		case 'S': o->stats = true; break;
 		case 'P': o->progress = true; break;
+		case 'D': o->decode_only = true; break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				o->format = LW_FORMAT_JSON;
@@ -185,7 +189,8 @@ static bool replay_file(struct lw_sensor *sensor, const char *path,
 	while (!interrupted &&
 	    (rc = lw_pcapfile_next(file, &pkt, &data, err, sizeof err)) == 1) {
 		lw_sensor_packet(sensor, &pkt, data);
-		lw_progress_tick(progress, lw_pcapfile_offset(file));
+		if (lw_progress_due(progress))
+			lw_progress_draw(progress, lw_pcapfile_offset(file));
 	}
 	lw_progress_file_done(progress, lw_pcapfile_size(file));
 	lw_pcapfile_close(file);
@@ -257,6 +262,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 			fclose(out);
 		return LW_EXIT_RUNTIME;
 	}
+	sensor.decode_only = o->decode_only;
 	lw_progress_init(&progress, o->progress, total_size(files, nfiles));
 
 	signal(SIGINT, on_interrupt);

@@ -277,10 +277,18 @@ static struct lw_device *device_seen(struct lw_inventory *inv,
     struct lw_sensor *s, const uint8_t mac[6], const struct lw_addr *ip,
     const struct lw_packet *pkt, enum lw_seen_in seen_in)
 {
-	bool created;
+	bool created = false;
 	uint64_t now = lw_sensor_now(s);
-	struct lw_device *dev = lw_table_put(&inv->devices, mac, &created);
+	unsigned slot = (mac[3] * 31u + mac[4] * 7u + mac[5]) % LW_INV_RECENT;
+	struct lw_device *dev = inv->recent[slot];
 
+	/* The cache skips the LRU refresh; do it once a second. */
+	if (!dev || memcmp(lw_table_key(&inv->devices, dev), mac, 6) != 0 ||
+	    now - dev->touched_ns >= LW_NS_PER_SEC) {
+		dev = lw_table_put(&inv->devices, mac, &created);
+		dev->touched_ns = now;
+		inv->recent[slot] = dev;
+	}
 	dev->last_ns = now;
 	if (ip && !dev->ip.family && inside_unicast(s, ip))
 		dev->ip = *ip;

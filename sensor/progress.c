@@ -8,7 +8,6 @@
 
 #include "labwarden/progress.h"
 
-#define CHECK_EVERY	4096	/* packets between clock reads */
 #define REDRAW_SECONDS	0.2
 
 static double monotonic_seconds(void)
@@ -45,16 +44,10 @@ static void draw(struct lw_progress *p, uint64_t done, double now)
 	p->last_draw = now;
 }
 
-void lw_progress_tick(struct lw_progress *p, uint64_t file_offset)
+void lw_progress_draw(struct lw_progress *p, uint64_t file_offset)
 {
-	if (!p->on)
-		return;
-	/* Draw at once, then look at the clock every few thousand. */
-	if (p->drawn && ++p->packets % CHECK_EVERY != 0)
-		return;
-	if (!p->drawn)
-		p->packets++;
 	double now = monotonic_seconds();
+
 	if (!p->drawn || now - p->last_draw >= REDRAW_SECONDS)
 		draw(p, p->done_before + file_offset, now);
 }

@@ -242,6 +242,8 @@ void lw_sensor_packet(struct lw_sensor *s, struct lw_packet *pkt,
 	lw_stats_count(&s->stats, pkt);
 	if (lw_writer_wants(s->writer, LW_EV_PACKET))
 		lw_writer_put(s->writer, lw_event_packet(pkt));
+	if (s->decode_only)
+		return;
 	tick(s);
 	lw_inventory_packet(&s->inventory, s, pkt);
 	lw_dnswatch_packet(&s->dns, s, pkt);

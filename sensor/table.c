@@ -110,10 +110,11 @@ static uint32_t index_of_value(const struct lw_table *t, const void *value)
 
 void lw_table_clear(struct lw_table *t)
 {
-	memset(t->buckets, 0, ((size_t)t->bucket_mask + 1) * sizeof *t->buckets);
-	for (uint32_t i = 1; i <= t->capacity; i++)
-		head_at(t, i)->chain = i < t->capacity ? i + 1 : 0;
-	t->free_list = 1;
+	if (t->count || t->never_used > 1)
+		memset(t->buckets, 0, ((size_t)t->bucket_mask + 1) *
+		    sizeof *t->buckets);
+	t->free_list = 0;
+	t->never_used = 1;
 	t->newest = t->oldest = 0;
 	t->count = 0;
 }
@@ -238,13 +239,18 @@ void *lw_table_put(struct lw_table *t, const void *key, bool *created)
 		*created = false;
 		return value_of(t, i);
 	}
-	if (!t->free_list) {
-		release(t, t->oldest);
+	if (t->free_list) {
+		i = t->free_list;
+		t->free_list = head_at(t, i)->chain;
+	} else if (t->never_used <= t->capacity) {
+		i = t->never_used++;
+	} else {
+		i = t->oldest;
+		release(t, i);
 		t->evictions++;
+		t->free_list = head_at(t, i)->chain;
 	}
-	i = t->free_list;
 	struct entry_head *h = head_at(t, i);
-	t->free_list = h->chain;
 	h->hash = hash;
 	h->chain = t->buckets[hash & t->bucket_mask];
 	t->buckets[hash & t->bucket_mask] = i;

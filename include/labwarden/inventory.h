@@ -33,6 +33,7 @@ struct lw_sensor;
 
 #define LW_INV_PENDING_MAX	256	/* randomized MACs awaiting DHCP */
 #define LW_INV_HOSTNAME_MAX	64
+#define LW_INV_RECENT		256	/* direct-mapped device cache */
 
 /* Where a MAC or a binding was seen. */
 enum lw_seen_in {
@@ -42,6 +43,7 @@ enum lw_seen_in {
 
 struct lw_device {
 	uint64_t first_ns, last_ns;
+	uint64_t touched_ns;	/* last LRU refresh */
 	struct lw_addr ip;	/* first inside address */
 	uint16_t vlan;
 	bool	 has_vlan;
@@ -76,6 +78,10 @@ struct lw_inventory {
 	struct lw_table identities;	/* hash of DHCP identity -> mac */
 	struct lw_known_device *known;	/* sorted by mac */
 	size_t	 nknown;
+	/* Recently seen devices by MAC hash, checked against the table's
+	 * key before use: most frames come from a few stations, and this
+	 * spares them a hash lookup per packet. */
+	struct lw_device *recent[LW_INV_RECENT];
 	struct lw_pending pending[LW_INV_PENDING_MAX];	/* a ring */
 	unsigned pending_head, pending_count;
 	uint64_t learn_start_ns;	/* 0: not started yet */

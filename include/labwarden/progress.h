@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define LW_PROGRESS_EVERY 4096	/* packets between clock reads */
+
 struct lw_progress {
 	bool	 on;
 	uint64_t total_bytes;	/* all files */
@@ -24,8 +26,15 @@ struct lw_progress {
 /* 'wanted' is --progress; the line appears only if stderr is a TTY. */
 void	lw_progress_init(struct lw_progress *p, bool wanted,
 	    uint64_t total_bytes);
-/* Per packet: cheap unless it is time to redraw. */
-void	lw_progress_tick(struct lw_progress *p, uint64_t file_offset);
+/*
+ * Per packet: true when the line should be redrawn; only then does the
+ * caller find the file offset (a system call) and call lw_progress_draw.
+ */
+static inline bool lw_progress_due(struct lw_progress *p)
+{
+	return p->on && (++p->packets % LW_PROGRESS_EVERY == 0 || !p->drawn);
+}
+void	lw_progress_draw(struct lw_progress *p, uint64_t file_offset);
 void	lw_progress_file_done(struct lw_progress *p, uint64_t file_size);
 /* Erase the line before a message; the next tick draws it again. */
 void	lw_progress_clear(struct lw_progress *p);

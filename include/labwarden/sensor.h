@@ -40,6 +40,7 @@ struct lw_sensor {
 	struct lw_writer *writer;
 	const struct lw_config *cfg;
 	const char *state_dir;		/* NULL: keep no state (replay) */
+	bool	 decode_only;		/* count packets, run no detector */
 
 	struct lw_fact_sink sinks[LW_SENSOR_MAX_SINKS];
 	unsigned nsinks;

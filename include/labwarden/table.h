@@ -29,6 +29,8 @@ struct lw_table {
 	unsigned char *entries;
 	uint32_t newest, oldest;	/* LRU list ends, index + 1 */
 	uint32_t free_list;	/* index + 1 */
+	uint32_t never_used;	/* next entry never handed out, index + 1:
+				 * untouched memory stays out of RSS */
 	uint64_t seed;
 	uint64_t evictions;	/* since start */
 	uint64_t pressure_reported;	/* evictions at the last event */
