@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "labwarden/blocklist.h"
+#include "labwarden/lines.h"
 #include "labwarden/table.h"
 
 #define LINE_MAX_BYTES	4096
@@ -249,18 +250,14 @@ bool lw_blocklist_add_file(struct lw_blocklist *bl, const char *path,
 	file->allow = allow;
 	struct loader ld = { bl, (uint32_t)bl->nfiles, file, report, 0, false };
 	bl->nfiles++;
-	while (!ld.oom && fgets(line, sizeof line, f)) {
+	enum lw_line got;
+	while (!ld.oom && (got = lw_read_line(f, line, sizeof line)) !=
+	    LW_LINE_EOF) {
 		ld.lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			int ch;
-			while ((ch = fgetc(f)) != EOF && ch != '\n')
-				;
+		if (got == LW_LINE_TOO_LONG)
 			bad_line(&ld, "line too long");
-			continue;
-		}
-		/* A NUL inside the line ends it early: strlen sees less. */
-		line[strcspn(line, "\r\n")] = '\0';
-		parse_line(&ld, line);
+		else
+			parse_line(&ld, line);
 	}
 	bool read_error = ferror(f);
 	fclose(f);

@@ -9,6 +9,7 @@
 
 #include "labwarden/dhcp.h"
 #include "labwarden/inventory.h"
+#include "labwarden/lines.h"
 #include "labwarden/sensor.h"
 
 #define ICMP6_OPT_SRC_LLADDR	1
@@ -154,16 +155,11 @@ bool lw_inventory_load_known(struct lw_inventory *inv, const char *path,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	while (fgets(line, sizeof line, f)) {
+	enum lw_line got;
+	while ((got = lw_read_line(f, line, sizeof line)) != LW_LINE_EOF) {
 		lineno++;
-		const char *why = NULL;
-		if (!strchr(line, '\n') && !feof(f)) {
-			why = "line too long";
-			int ch;
-			while ((ch = fgetc(f)) != EOF && ch != '\n')
-				;
-		} else
-			why = known_line(inv, line, &cap);
+		const char *why = got == LW_LINE_TOO_LONG ? "line too long" :
+		    known_line(inv, line, &cap);
 		if (why && report)
 			fprintf(report, "%s:%zu: %s; line skipped\n", path,
 			    lineno, why);

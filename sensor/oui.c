@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "labwarden/lines.h"
 #include "labwarden/oui.h"
 
 #define LINE_MAX_BYTES	4096
@@ -124,14 +125,12 @@ static bool load_file(struct lw_oui *oui, struct growing *g, const char *path,
 		    "ieee-data)", path, strerror(errno));
 		return false;
 	}
-	while (fgets(line, sizeof line, f)) {
+	enum lw_line got;
+	while ((got = lw_read_line(f, line, sizeof line)) != LW_LINE_EOF) {
 		size_t pos = 0;
 		uint64_t prefix;
 		uint8_t bits;
-		if (!strchr(line, '\n') && !feof(f)) {	/* overlong: skip */
-			int ch;
-			while ((ch = fgetc(f)) != EOF && ch != '\n')
-				;
+		if (got == LW_LINE_TOO_LONG) {
 			oui->bad_lines++;
 			continue;
 		}

@@ -1,0 +1,25 @@
+/*
+ * lines.h - read a text file line by line into a fixed buffer.
+ *
+ * The reference files labwarden reads (block lists, known devices, the
+ * IEEE registry) come from elsewhere and may hold anything: overlong
+ * lines, NUL bytes, CRLF, no final newline.  lw_read_line() never grows
+ * a buffer: an overlong line is consumed to its end and reported as
+ * such, and a NUL inside a line simply ends its text.
+ */
+#ifndef LABWARDEN_LINES_H
+#define LABWARDEN_LINES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum lw_line {
+	LW_LINE_EOF,
+	LW_LINE_OK,		/* buf holds the line, without CR/LF */
+	LW_LINE_TOO_LONG,	/* skipped to its end; buf undefined */
+};
+
+enum lw_line lw_read_line(FILE *f, char *buf, size_t size);
+
+#endif
