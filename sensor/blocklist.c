@@ -1,10 +1,11 @@
 /*
  * blocklist.c - domain block and allow lists (see blocklist.h).
  *
- * The set is open-addressed with linear probing: a slot holds a name's
- * 64-bit hash (0 = empty) and the index of its list.  It doubles while
- * loading to stay at most half full; its size follows the lists, which
- * the user chose, never the traffic.
+ * The set is open-addressed with linear probing: a slot is one 64-bit
+ * word, 56 bits of the name's hash above the 8-bit index of its list
+ * (0 = empty), so a million names take 16 MB.  It doubles while loading
+ * to stay at most half full; its size follows the lists, which the user
+ * chose, never the traffic.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,9 +20,18 @@
 #define NAME_MAX_BYTES	253
 
 struct lw_blocklist_slot {
-	uint64_t hash;
-	uint32_t list;
+	uint64_t word;		/* hash56 << 8 | list; 0 when empty */
 };
+
+#define SLOT_HASH(w)	((w) >> 8)
+#define SLOT_LIST(w)	((uint32_t)((w) & 0xff))
+
+/* 56 bits of a name's hash, never 0. */
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = lw_hash64(name, strlen(name)) >> 8;
+	return h ? h : 1;
+}
 
 void lw_blocklist_init(struct lw_blocklist *bl)
 {
@@ -44,12 +54,13 @@ static bool grow(struct lw_blocklist *bl)
 	if (!slots)
 		return false;
 	for (size_t i = 0; i < bl->nslots; i++) {
-		if (!bl->slots[i].hash)
+		uint64_t w = bl->slots[i].word;
+		if (!w)
 			continue;
-		size_t j = bl->slots[i].hash & (nslots - 1);
-		while (slots[j].hash)
+		size_t j = SLOT_HASH(w) & (nslots - 1);
+		while (slots[j].word)
 			j = (j + 1) & (nslots - 1);
-		slots[j] = bl->slots[i];
+		slots[j].word = w;
 	}
 	free(bl->slots);
 	bl->slots = slots;
@@ -57,18 +68,19 @@ static bool grow(struct lw_blocklist *bl)
 	return true;
 }
 
-static const struct lw_blocklist_slot *lookup(const struct lw_blocklist *bl,
-    uint64_t hash)
+/* The list index for hash, or -1. */
+static int lookup(const struct lw_blocklist *bl, uint64_t hash)
 {
 	if (!bl->nslots)
-		return NULL;
+		return -1;
 	/* At most half full: a probe always meets an empty slot. */
 	for (size_t j = hash & (bl->nslots - 1);; j = (j + 1) &
 	    (bl->nslots - 1)) {
-		if (!bl->slots[j].hash)
-			return NULL;
-		if (bl->slots[j].hash == hash)
-			return &bl->slots[j];
+		uint64_t w = bl->slots[j].word;
+		if (!w)
+			return -1;
+		if (SLOT_HASH(w) == hash)
+			return (int)SLOT_LIST(w);
 	}
 }
 
@@ -79,16 +91,15 @@ static bool insert(struct lw_blocklist *bl, uint64_t hash, uint32_t list)
 	if ((bl->count + 1) * 2 > bl->nslots && !grow(bl))
 		return false;
 	size_t j = hash & (bl->nslots - 1);
-	while (bl->slots[j].hash) {
-		if (bl->slots[j].hash == hash) {
+	while (bl->slots[j].word) {
+		if (SLOT_HASH(bl->slots[j].word) == hash) {
 			if (bl->files[list].allow)
-				bl->slots[j].list = list;
+				bl->slots[j].word = hash << 8 | list;
 			return true;
 		}
 		j = (j + 1) & (bl->nslots - 1);
 	}
-	bl->slots[j].hash = hash;
-	bl->slots[j].list = list;
+	bl->slots[j].word = hash << 8 | list;
 	bl->count++;
 	return true;
 }
@@ -163,7 +174,7 @@ static void add_name(struct loader *ld, char *token)
 		bad_line(ld, "not a domain name");
 		return;
 	}
-	if (!insert(ld->bl, lw_hash64(name, strlen(name)), ld->list))
+	if (!insert(ld->bl, name_hash(name), ld->list))
 		ld->oom = true;
 	else
 		ld->file->entries++;
@@ -281,13 +292,12 @@ const char *lw_blocklist_match(const struct lw_blocklist *bl,
 		return NULL;
 	/* Every suffix at a label boundary, longest first: at most 128. */
 	for (const char *p = name; p && *p;) {
-		const struct lw_blocklist_slot *s = lookup(bl,
-		    lw_hash64(p, strlen(p)));
-		if (s) {
-			if (bl->files[s->list].allow)
+		int list = lookup(bl, name_hash(p));
+		if (list >= 0) {
+			if (bl->files[list].allow)
 				return NULL;
 			if (!blocked)
-				blocked = bl->files[s->list].name;
+				blocked = bl->files[list].name;
 		}
 		p = strchr(p, '.');
 		if (p)
