@@ -47,15 +47,29 @@ static bool known(const yaml_node_t *key, const char *const *names)
 	return false;
 }
 
-/* Replace *slot with a copy of a scalar's text. */
-static void set_string(struct lw_ydoc *y, const yaml_node_t *node,
+/*
+ * Replace *slot with a file or directory name: a relative one is taken from
+ * the configuration file's directory, as a user reading the file
+ * expects, not from wherever labwarden happens to be started.
+ */
+static void set_path(struct lw_ydoc *y, const yaml_node_t *node,
     const char *what, char **slot)
 {
 	const char *text = lw_ydoc_str(y, node, what);
-	if (text) {
-		free(*slot);
+	const char *slash = strrchr(y->path, '/');
+
+	if (!text)
+		return;
+	free(*slot);
+	if (text[0] == '/' || !slash) {
 		*slot = strdup(text);
+		return;
 	}
+	size_t dirlen = (size_t)(slash - y->path);
+	size_t len = dirlen + 1 + strlen(text) + 1;
+	*slot = malloc(len);
+	if (*slot)
+		snprintf(*slot, len, "%.*s/%s", (int)dirlen, y->path, text);
 }
 
 static void load_cidrs(struct lw_ydoc *y, struct lw_config *cfg,
@@ -129,7 +143,7 @@ static void load_list(struct lw_ydoc *y, const yaml_node_t *list,
 			return;
 		}
 		char *copy = NULL;
-		set_string(y, lw_ydoc_node(y, *it), what, &copy);
+		set_path(y, lw_ydoc_node(y, *it), what, &copy);
 		if (copy)
 			slots[(*count)++] = copy;
 	}
@@ -145,13 +159,13 @@ static void load_inventory(struct lw_ydoc *y, struct lw_config *cfg,
 		yaml_node_t *key = lw_ydoc_node(y, p->key);
 		yaml_node_t *val = lw_ydoc_node(y, p->value);
 		if (key_is(key, "known_devices"))
-			set_string(y, val, "inventory.known_devices",
+			set_path(y, val, "inventory.known_devices",
 			    &cfg->known_devices);
 		else if (key_is(key, "learn_for"))
 			lw_ydoc_duration(y, val, "inventory.learn_for",
 			    &cfg->inventory_learn_ns);
 		else if (key_is(key, "oui_dir"))
-			set_string(y, val, "inventory.oui_dir", &cfg->oui_dir);
+			set_path(y, val, "inventory.oui_dir", &cfg->oui_dir);
 		else if (key_is(key, "randomized_grace"))
 			lw_ydoc_duration(y, val, "inventory.randomized_grace",
 			    &cfg->randomized_grace_ns);
@@ -180,7 +194,7 @@ static void load_dns(struct lw_ydoc *y, struct lw_config *cfg,
 			lw_ydoc_duration(y, val, "dns.learn_for",
 			    &cfg->dns_learn_ns);
 		else if (key_is(key, "public_suffix_list"))
-			set_string(y, val, "dns.public_suffix_list",
+			set_path(y, val, "dns.public_suffix_list",
 			    &cfg->psl_path);
 		else if (key_is(key, "tunnel_window")) {
 			if (lw_ydoc_duration(y, val, "dns.tunnel_window",
@@ -245,11 +259,11 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 	else if (key_is(key, "connections"))
 		load_connections(y, cfg, val);
 	else if (key_is(key, "rules"))
-		set_string(y, val, "rules", &cfg->rules);
+		set_path(y, val, "rules", &cfg->rules);
 	else if (key_is(key, "state_dir"))
-		set_string(y, val, "state_dir", &cfg->state_dir);
+		set_path(y, val, "state_dir", &cfg->state_dir);
 	else if (key_is(key, "capture_dir"))
-		set_string(y, val, "capture_dir", &cfg->capture_dir);
+		set_path(y, val, "capture_dir", &cfg->capture_dir);
 	else if (key_is(key, "sources"))
 		lw_ydoc_is_seq(y, val, "sources");
 	else if (key_is(key, "mqtt"))

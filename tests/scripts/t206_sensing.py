@@ -139,6 +139,16 @@ dns:
                           e["blocklisted"] == "telemetry.txt"
                           for e in blocked) and len(blocked) == 12,
           f"12 blocklisted queries named by list ({len(blocked)})")
+    # a relative path in a config is taken from the config's directory
+    os.mkdir(os.path.join(tmp, "lists"))
+    with open(f"{rules}/blocklists/telemetry.txt") as f:
+        write(os.path.join(tmp, "lists", "mine.txt"), f.read())
+    rel = write(os.path.join(tmp, "relative.yaml"),
+                "dns:\n  blocklists: [lists/mine.txt]\n")
+    res = run([lw, "replay", "-c", rel, "--emit", "dns_query", demo],
+              cwd="/")
+    check(res.returncode == 0 and '"blocklisted":"mine.txt"' in res.stdout,
+          "relative list paths are read from the config's directory")
     learn = write(os.path.join(tmp, "learn.yaml"),
                   "inventory:\n  learn_for: 5m\ndns:\n  learn_for: 20m\n")
     events, _ = replay(lw, demo, "--emit", "new_mac,new_domain",
