@@ -194,7 +194,7 @@ def test_determinism(lw, demo):
 
 
 def main():
-    lw, pcaps, rules = sys.argv[1:4]
+    lw, pcaps, rules = (os.path.abspath(a) for a in sys.argv[1:4])
     demo = os.path.join(pcaps, "demo.pcap")
     events, _ = replay(lw, demo, "--emit", "all,-packet")
     test_devices(events)
