@@ -56,11 +56,11 @@ build-asan: deps-test
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 # The demo prints what it found, one line per event, for a person.
-DEMO_EMIT = all,-packet,-stats,-dns_query,-dns_response,-conn_start
+DEMO_EMIT = scene,new_mac,mac_ip_change,table_pressure
 demo: build
 	@echo "== labwarden replay of pcaps/demo.pcap (the story: pcaps/demo.md)"
-	@$(BUILD)/labwarden replay --format text --emit $(DEMO_EMIT) --stats \
-	    pcaps/demo.pcap
+	@$(BUILD)/labwarden replay -c pcaps/demo.yaml -r rules --format text \
+	    --emit $(DEMO_EMIT) --stats pcaps/demo.pcap
 
 test: deps-test build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

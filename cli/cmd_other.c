@@ -8,9 +8,15 @@
 
 #include "labwarden/cli.h"
 #include "labwarden/config.h"
+#include "labwarden/scene.h"
 #include "labwarden/diag.h"
 
-int lw_cli_load_config(struct lw_config *cfg, const char *path)
+#define MAX_CHECK_RULES 64
+static char *check_rules[MAX_CHECK_RULES];
+static size_t ncheck_rules;
+
+/* Load the config; on errors keep the defaults-filled cfg usable. */
+static int load_config_keep(struct lw_config *cfg, const char *path)
 {
 	struct lw_diag diag;
 
@@ -21,11 +27,16 @@ int lw_cli_load_config(struct lw_config *cfg, const char *path)
 	bool ok = lw_config_load(cfg, path, &diag);
 	lw_diag_print(&diag, stderr);
 	lw_diag_free(&diag);
-	if (!ok) {
+	return ok ? LW_EXIT_OK : LW_EXIT_USAGE;
+}
+
+int lw_cli_load_config(struct lw_config *cfg, const char *path)
+{
+	int rc = load_config_keep(cfg, path);
+
+	if (rc != LW_EXIT_OK)
 		lw_config_free(cfg);
-		return LW_EXIT_USAGE;
-	}
-	return LW_EXIT_OK;
+	return rc;
 }
 
 /* -c CONFIG and --help: the options every small command takes. */
@@ -47,7 +58,10 @@ static int small_opts(int argc, char **argv, const char *help,
 		else if (ch == 'h') {
 			fputs(help, stdout);
 			return LW_EXIT_OK;
-		} else if (ch != 'r' || strcmp(argv[0], "check") != 0) {
+		} else if (ch == 'r' && strcmp(argv[0], "check") == 0 &&
+		    ncheck_rules < MAX_CHECK_RULES) {
+			check_rules[ncheck_rules++] = optarg;
+		} else {
 			fputs(help, stderr);
 			return LW_EXIT_USAGE;
 		}
@@ -60,19 +74,29 @@ int lw_cmd_check(int argc, char **argv)
 	static const char help[] =
 	"usage: labwarden check [-c CONFIG] [-r RULES]...\n\n"
 	"Validate the configuration and rules; print every error as\n"
-	"file:line:col: message.  Exit 0 when valid, 2 otherwise.\n\n"
-	"example:\n  labwarden check -c /etc/labwarden/labwarden.yaml\n";
+	"file:line:col: message.  Exit 0 when valid, 2 otherwise.\n"
+	"-r takes a rules file or a directory (every *.yaml, *.yml);\n"
+	"without it, the config's rules:, else the default ruleset.\n\n"
+	"example:\n  labwarden check -c /etc/labwarden/labwarden.yaml -r rules/\n";
 	const char *config = NULL;
 	struct lw_config cfg;
 	int rc;
 
 	if ((rc = small_opts(argc, argv, help, &config)) >= 0)
 		return rc;
-	if ((rc = lw_cli_load_config(&cfg, config)) != LW_EXIT_OK)
-		return rc;
-	printf("%s: ok\n", config ? config : "built-in defaults");
+	/* Config errors and rule errors are all shown in one run. */
+	int cfg_rc = load_config_keep(&cfg, config);
+	static struct lw_scene_set set;
+	rc = lw_cli_load_rules(&set, (const char *const *)check_rules,
+	    ncheck_rules, &cfg);
+	if (cfg_rc == LW_EXIT_OK && rc == LW_EXIT_OK) {
+		printf("%s: ok; %u scenes from %s\n", config ? config :
+		    "built-in defaults", set.nscenes, ncheck_rules ?
+		    "the -r paths" : lw_cli_default_rules(&cfg));
+		lw_scenes_free(&set);
+	}
 	lw_config_free(&cfg);
-	return LW_EXIT_OK;
+	return cfg_rc != LW_EXIT_OK ? cfg_rc : rc;
 }
 
 static int not_yet(int argc, char **argv, const char *help)

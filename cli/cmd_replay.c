@@ -15,6 +15,7 @@
 #include "labwarden/config.h"
 #include "labwarden/pcapfile.h"
 #include "labwarden/progress.h"
+#include "labwarden/scene.h"
 #include "labwarden/sensor.h"
 
 #define MAX_RULE_PATHS 64
@@ -51,7 +52,7 @@ static const char replay_usage[] =
 
 struct replay_opts {
 	const char *config;
-	const char *rules[MAX_RULE_PATHS];
+	const char *rules[MAX_RULE_PATHS + 1];
 	size_t	 nrules;
 	const char *output;
 	const char *emit;
@@ -240,9 +241,15 @@ static unsigned replay_files(struct lw_sensor *sensor, int nfiles,
 	return failed;
 }
 
-static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
-    int nfiles, char **files)
+static void tick_scenes(void *engine, uint64_t now_ns)
 {
+	lw_scene_engine_tick(engine, now_ns);
+}
+
+static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
+    struct lw_scene_set *set, int nfiles, char **files)
+{
+	static struct lw_scene_engine engine;
 	char err[512];
 	lw_event_mask mask;
 	struct lw_writer writer;
@@ -256,12 +263,16 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		return LW_EXIT_RUNTIME;
 	lw_writer_init(&writer, out, mask, o->format);
 	if (!lw_sensor_init(&sensor, cfg, &writer, false, o->state, stderr,
-	    err, sizeof err)) {
+	    err, sizeof err) || !lw_scene_engine_init(&engine, set, &writer,
+	    cfg, err, sizeof err)) {
 		fprintf(stderr, "labwarden replay: %s\n", err);
 		if (out != stdout)
 			fclose(out);
 		return LW_EXIT_RUNTIME;
 	}
+	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
+	sensor.on_tick = tick_scenes;
+	sensor.tick_ctx = &engine;
 	sensor.decode_only = o->decode_only;
 	lw_progress_init(&progress, o->progress, total_size(files, nfiles));
 
@@ -281,12 +292,14 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	if (o->stats) {
 		lw_stats_print(&sensor.stats, stderr);
 		lw_sensor_print_tables(&sensor, stderr);
+		lw_scene_engine_print(&engine, stderr);
 	}
 	if (interrupted)
 		fprintf(stderr, "labwarden replay: interrupted\n");
 	if (failed || interrupted)
 		rc = LW_EXIT_RUNTIME;
 	lw_sensor_free(&sensor);
+	lw_scene_engine_free(&engine);
 	return rc;
 }
 
@@ -302,7 +315,14 @@ int lw_cmd_replay(int argc, char **argv)
 		return rc;
 	if ((rc = lw_cli_load_config(&cfg, o.config)) != LW_EXIT_OK)
 		return rc;
-	rc = run_replay(&o, &cfg, argc - optind, argv + optind);
+	static struct lw_scene_set set;
+	if ((rc = lw_cli_load_rules(&set, o.rules, o.nrules, &cfg)) !=
+	    LW_EXIT_OK) {
+		lw_config_free(&cfg);
+		return rc;
+	}
+	rc = run_replay(&o, &cfg, &set, argc - optind, argv + optind);
+	lw_scenes_free(&set);
 	lw_config_free(&cfg);
 	return rc;
 }

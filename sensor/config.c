@@ -22,6 +22,9 @@ static const char *const dns_keys[] = {
 	"tunnel_window", NULL
 };
 static const char *const connections_keys[] = { "udp_timeout", NULL };
+static const char *const actions_keys[] = {
+	"default_backend", "max_per_hour", "soft_allow", NULL
+};
 static const char *const limits_keys[] = { "memory_mb", NULL };
 
 void lw_config_defaults(struct lw_config *cfg)
@@ -31,6 +34,8 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->randomized_grace_ns = 10 * LW_NS_PER_SEC;
 	cfg->tunnel_window_ns = 300 * LW_NS_PER_SEC;
 	cfg->udp_timeout_ns = 60 * LW_NS_PER_SEC;
+	cfg->max_per_hour = 20;
+	cfg->soft_allow_ns = 24 * 3600 * LW_NS_PER_SEC;
 }
 
 static bool key_is(const yaml_node_t *key, const char *name)
@@ -245,6 +250,54 @@ static void load_connections(struct lw_ydoc *y, struct lw_config *cfg,
 	}
 }
 
+/* The keys of a mapping (backends:, keys:) as names, in order. */
+static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
+    const char *what, char **names, size_t *count)
+{
+	if (!lw_ydoc_is_map(y, map, what))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		const char *name = lw_ydoc_str(y, key, what);
+		if (!name)
+			continue;
+		if (*count >= LW_MAX_LISTS) {
+			lw_ydoc_error(y, key, "%s: more than %d entries", what,
+			    LW_MAX_LISTS);
+			return;
+		}
+		lw_ydoc_is_map(y, lw_ydoc_node(y, p->value), what);
+		names[(*count)++] = strdup(name);
+	}
+}
+
+static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "actions"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		const char *text;
+		if (key_is(key, "default_backend")) {
+			if ((text = lw_ydoc_str(y, val, "actions.default_backend"))) {
+				free(cfg->default_backend);
+				cfg->default_backend = strdup(text);
+			}
+		} else if (key_is(key, "max_per_hour"))
+			lw_ydoc_uint(y, val, "actions.max_per_hour", 100000,
+			    &cfg->max_per_hour);
+		else if (key_is(key, "soft_allow"))
+			lw_ydoc_duration(y, val, "actions.soft_allow",
+			    &cfg->soft_allow_ns);
+		else
+			lw_ydoc_unknown_key(y, key, "actions", actions_keys);
+	}
+}
+
 static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
     const yaml_node_t *key, const yaml_node_t *val)
 {
@@ -258,6 +311,13 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		load_limits(y, cfg, val);
 	else if (key_is(key, "connections"))
 		load_connections(y, cfg, val);
+	else if (key_is(key, "actions"))
+		load_actions(y, cfg, val);
+	else if (key_is(key, "backends"))
+		load_names(y, val, "backends", cfg->backend_names,
+		    &cfg->nbackends);
+	else if (key_is(key, "keys"))
+		load_names(y, val, "keys", cfg->key_names, &cfg->nkeys);
 	else if (key_is(key, "rules"))
 		set_path(y, val, "rules", &cfg->rules);
 	else if (key_is(key, "state_dir"))
@@ -268,7 +328,7 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		lw_ydoc_is_seq(y, val, "sources");
 	else if (key_is(key, "mqtt"))
 		cfg->has_mqtt = lw_ydoc_is_map(y, val, "mqtt");
-	else if (known(key, top_keys))	/* actions, backends, keys */
+	else if (known(key, top_keys))	/* sections checked elsewhere */
 		lw_ydoc_is_map(y, val, (const char *)key->data.scalar.value);
 	else
 		lw_ydoc_unknown_key(y, key, "config", top_keys);
@@ -314,6 +374,11 @@ void lw_config_free(struct lw_config *cfg)
 	free(cfg->known_devices);
 	free(cfg->oui_dir);
 	free(cfg->psl_path);
+	for (size_t i = 0; i < cfg->nbackends; i++)
+		free(cfg->backend_names[i]);
+	for (size_t i = 0; i < cfg->nkeys; i++)
+		free(cfg->key_names[i]);
+	free(cfg->default_backend);
 	lw_config_defaults(cfg);
 }
 

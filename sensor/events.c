@@ -97,6 +97,46 @@ void lw_writer_init(struct lw_writer *w, FILE *out, lw_event_mask mask,
 	w->failed = false;
 }
 
+/* "lockdown 192.168.1.40 (dry-run)" for each action of a scene. */
+static void put_actions(json_t *actions, FILE *out)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(actions, i, a) {
+		const char *name = json_string_value(json_object_get(a,
+		    "action"));
+		const char *target = json_string_value(json_object_get(a,
+		    "target"));
+		const char *status = json_string_value(json_object_get(a,
+		    "status"));
+		const char *detail = json_string_value(json_object_get(a,
+		    "detail"));
+		fprintf(out, "\n          -> %s", name ? name : "?");
+		if (target)
+			fprintf(out, " %s", target);
+		fprintf(out, " [%s]", status ? status : "?");
+		if (detail)
+			fprintf(out, " %s", detail);
+	}
+}
+
+/* A scene firing: its name, key and value, then one line per action. */
+static void put_scene_text(json_t *event, FILE *out)
+{
+	const char *key;
+	json_t *val;
+
+	fprintf(out, " %s", json_string_value(json_object_get(event,
+	    "scene")));
+	json_object_foreach(json_object_get(event, "key"), key, val)
+		fprintf(out, " %s=%s", key, json_string_value(val));
+	if (json_object_get(event, "value"))
+		fprintf(out, " count=%lld", (long long)json_integer_value(
+		    json_object_get(event, "value")));
+	put_actions(json_object_get(event, "actions"), out);
+}
+
 /* "08:26:40  new_mac  mac=aa:.. ip=10.0.0.5": a line a person scans. */
 static int put_text(json_t *event, FILE *out)
 {
@@ -107,6 +147,10 @@ static int put_text(json_t *event, FILE *out)
 
 	fprintf(out, "%.8s  %-14s", ts && strlen(ts) > 19 ? ts + 11 : "",
 	    type ? type : "?");
+	if (type && strcmp(type, "scene") == 0) {
+		put_scene_text(event, out);
+		return fputc('\n', out) == EOF ? -1 : 0;
+	}
 	json_object_foreach(event, key, val) {
 		if (strcmp(key, "ts") == 0 || strcmp(key, "type") == 0)
 			continue;

@@ -227,6 +227,8 @@ static void tick(struct lw_sensor *s)
 	s->next_tick_ns = now + LW_NS_PER_SEC;
 	lw_inventory_tick(&s->inventory, s);
 	check_pressure(s);
+	if (s->on_tick)
+		s->on_tick(s->tick_ctx, now);
 }
 
 void lw_sensor_begin_source(struct lw_sensor *s, int linktype)

@@ -21,4 +21,12 @@ int	lw_cmd_rotate(int argc, char **argv);
 struct lw_config;
 int	lw_cli_load_config(struct lw_config *cfg, const char *path);
 
+#include <stddef.h>
+struct lw_scene_set;
+/* -r paths (or the default rules) into set; prints every error.
+ * Returns an exit status; on error the set is already freed. */
+int	lw_cli_load_rules(struct lw_scene_set *set, const char *const *paths,
+	    size_t npaths, const struct lw_config *cfg);
+const char *lw_cli_default_rules(const struct lw_config *cfg);
+
 #endif

@@ -50,6 +50,16 @@ struct lw_config {
 	char	*psl_path;		/* dns.public_suffix_list */
 	uint64_t tunnel_window_ns;	/* dns.tunnel_window */
 	uint64_t udp_timeout_ns;	/* connections.udp_timeout */
+
+	/* Names the scenes may refer to; their sections belong to the
+	 * action layer, which validates the rest. */
+	char	*backend_names[LW_MAX_LISTS + 1];	/* NULL-terminated */
+	size_t	 nbackends;
+	char	*key_names[LW_MAX_LISTS + 1];	/* NULL-terminated */
+	size_t	 nkeys;
+	char	*default_backend;		/* actions.default_backend */
+	uint64_t max_per_hour;			/* actions.max_per_hour */
+	uint64_t soft_allow_ns;			/* actions.soft_allow */
 };
 
 void	lw_config_defaults(struct lw_config *cfg);

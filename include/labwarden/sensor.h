@@ -44,6 +44,9 @@ struct lw_sensor {
 
 	struct lw_fact_sink sinks[LW_SENSOR_MAX_SINKS];
 	unsigned nsinks;
+	/* Called once a second of clock time (schedules). */
+	void	(*on_tick)(void *ctx, uint64_t now_ns);
+	void	*tick_ctx;
 
 	/* Reference data, loaded once. */
 	struct lw_oui oui;
