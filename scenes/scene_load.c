@@ -190,8 +190,10 @@ static bool parse_const(struct loader *ld, const struct lw_scene *sc,
 	case LW_FK_ANSWERS:
 		lw_ydoc_error(&ld->y, node, "%s: %s can only be tested with "
 		    "exists", who(sc), field);
+		out->str = NULL;
 		return false;
 	}
+	out->str = NULL;	/* nothing to free: the text is the document's */
 	static const char *const kinds[] = {
 		[LW_FK_STR] = "text", [LW_FK_INT] = "a whole number",
 		[LW_FK_BOOL] = "true or false", [LW_FK_REAL] = "a number",
@@ -692,6 +694,8 @@ static void parse_actions(struct loader *ld, struct lw_scene *sc,
 		parse_action(ld, sc, node_at(ld, *it));
 }
 
+static void free_scene(struct lw_scene *sc);
+
 /* ---- one scene ---- */
 
 /* The fact type named by on:, or LW_EV_COUNT (reported). */
@@ -829,8 +833,7 @@ static void load_scene(struct loader *ld, const yaml_node_t *map)
 		    "every: (a schedule)", who(sc));
 	parse_body(ld, sc, map);
 	if (!sc->name) {	/* reported; keep nothing unnamed */
-		free(sc->file);
-		free(sc);
+		free_scene(sc);
 		return;
 	}
 	ld->set->scenes[ld->set->nscenes++] = sc;
