@@ -20,7 +20,9 @@ python3 "$here/run_bench.py" --labwarden "$build/labwarden" \
     --floor "$out/pcap_floor" --pcap "$pcap" --runs 5 \
     --args "replay --emit none --decode-only" --label "decode only" \
     --target 1.5
-echo "== all detectors on, output off (issue 3 target: within 2x)"
+echo "== all detectors and the default rules on, output off (target: within 2x)"
 python3 "$here/run_bench.py" --labwarden "$build/labwarden" \
     --floor "$out/pcap_floor" --pcap "$pcap" --runs 5 \
     --args "replay --emit none" --label "detectors on" --target 2.0
+echo "== scenes: per-fact cost as scenes are added (issue 4: stays flat)"
+python3 "$here/scene_scaling.py" "$build/labwarden" "$pcap" "$out"
