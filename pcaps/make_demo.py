@@ -294,9 +294,9 @@ def trouble(d):
     # 01:30 a cheap camera joins and phones home, again and again
     d.dhcp_exchange(90, CAMERA, "ipcam-7f3a", [1, 3, 6, 12, 15, 28, 42],
                     "udhcp 1.24.1")
-    for i in range(12):
-        d.lookup(95 + i * 30, CAMERA, "telemetry.hik-cloud-demo.com")
-        d.lookup(96 + i * 30, CAMERA, "app-measurement.com")
+    for i in range(24):
+        d.lookup(95 + i * 15, CAMERA, "telemetry.hik-cloud-demo.com")
+        d.lookup(96 + i * 15, CAMERA, "app-measurement.com")
     # 02:30 the spoofer claims the gateway's address (gratuitous replies)
     claim = (SPOOF[0], GW[1])   # the attacker's MAC, the gateway's IP
     for i in range(5):
@@ -320,6 +320,12 @@ def trouble(d):
         d.pcap.add(d.t(at + 0.001), frame(HA, SPOOF, tcp(
             HA[1], SPOOF[1], port, 61000, 0 if reply == 0x14 else 7,
             seq + 1, reply)))
+    # 04:30 the same attacker sweeps 40 addresses of the LAN for SSH
+    for i in range(40):
+        target = (f"02:00:00:00:01:{i:02x}", f"192.168.1.{100 + i}")
+        d.pcap.add(d.t(270 + i * 0.2), frame(SPOOF, target, tcp(
+            SPOOF[1], target[1], 61001, 22, d.rng.randrange(1 << 31), 0,
+            0x02)))
     # 07:00 a connection burst: 300 new outbound connections in 30 s
     for i in range(300):
         server = f"{d.rng.choice((23, 45, 91, 185))}.{d.rng.randrange(256)}." \

@@ -110,7 +110,8 @@ def test_connections(events):
     burst = [e for e in conns if e["src_ip"] == "192.168.1.40"]
     check(len(burst) == 300 and all(e["outbound"] for e in burst),
           f"300 outbound conn_start from the burst ({len(burst)})")
-    scan = [e for e in conns if e["src_ip"] == "192.168.1.66"]
+    scan = [e for e in conns if e["src_ip"] == "192.168.1.66" and
+            e["dest_ip"] == "192.168.1.10"]
     check(len(scan) == 200 and not any(e["outbound"] for e in scan),
           f"200 inside conn_start from the scan ({len(scan)})")
     check(not any(e["src_ip"] == "192.168.1.10" and e["proto"] == "TCP"
@@ -137,8 +138,8 @@ dns:
                if e.get("blocklisted")]
     check(blocked and all(e["qname"] == "app-measurement.com" and
                           e["blocklisted"] == "telemetry.txt"
-                          for e in blocked) and len(blocked) == 12,
-          f"12 blocklisted queries named by list ({len(blocked)})")
+                          for e in blocked) and len(blocked) == 24,
+          f"24 blocklisted queries named by list ({len(blocked)})")
     # a relative path in a config is taken from the config's directory
     os.mkdir(os.path.join(tmp, "lists"))
     with open(f"{rules}/blocklists/telemetry.txt") as f:
