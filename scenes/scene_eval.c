@@ -399,6 +399,25 @@ static bool count_fact(const struct lw_scene *sc, struct group_state *g,
 	return g->n == cap && now - ring[g->head] < sc->within_ns;
 }
 
+/* With below: count one more fact; true while fewer than threshold
+ * facts (this one included) are in the window.  *count gets the count. */
+static bool count_below(const struct lw_scene *sc, struct group_state *g,
+    uint64_t now, uint32_t *count)
+{
+	uint64_t *ring = (uint64_t *)(void *)(g + 1);
+	uint32_t cap = sc->threshold, inside = 0;
+
+	ring[(g->head + g->n) % cap] = now;
+	if (g->n < cap)
+		g->n++;
+	else
+		g->head = (g->head + 1) % cap;
+	for (uint32_t i = 0; i < g->n; i++)
+		inside += now - ring[(g->head + i) % cap] < sc->within_ns;
+	*count = inside;
+	return inside < cap;
+}
+
 /* Add a value; true when threshold distinct values are in the window. */
 static bool count_distinct(const struct lw_scene *sc, struct group_state *g,
     uint64_t value, uint64_t now)
@@ -439,7 +458,14 @@ static void evaluate(struct lw_scene_engine *eng, struct lw_scene *sc,
 	if (g->last_fired_ns && sc->cooldown_ns &&
 	    f->ts_ns - g->last_fired_ns < sc->cooldown_ns)
 		return;		/* quiet: not even counted */
-	if (sc->agg == LW_AGG_COUNT) {
+	if (sc->agg == LW_AGG_COUNT && sc->below) {
+		due = count_below(sc, g, f->ts_ns, &value);
+		if (due) {	/* the window keeps counting */
+			g->last_fired_ns = f->ts_ns ? f->ts_ns : 1;
+			fire(eng, &(struct firing){ sc, f, f->ts_ns, value });
+		}
+		return;
+	} else if (sc->agg == LW_AGG_COUNT) {
 		due = count_fact(sc, g, f->ts_ns);
 		value = sc->threshold;
 	} else if (sc->agg == LW_AGG_DISTINCT) {
@@ -633,17 +659,12 @@ void lw_scene_engine_release(struct lw_scene_engine *eng, const char *target,
 	*until = now_ns + eng->soft_allow_ns;
 }
 
-bool lw_scene_engine_init(struct lw_scene_engine *eng,
-    struct lw_scene_set *set, struct lw_writer *writer,
-    const struct lw_config *cfg, char *err, size_t errlen)
+/* Window tables for the scenes that keep state. */
+static bool init_groups(struct lw_scene_set *set, const struct lw_config *cfg,
+    char *err, size_t errlen)
 {
 	unsigned stateful = 0;
 
-	memset(eng, 0, sizeof *eng);
-	eng->set = set;
-	eng->writer = writer;
-	eng->cfg = cfg;
-	eng->soft_allow_ns = cfg->soft_allow_ns;
 	for (unsigned i = 0; i < set->nscenes; i++)
 		stateful += set->scenes[i]->agg != LW_AGG_NONE ||
 		    set->scenes[i]->cooldown_ns > 0;
@@ -663,11 +684,47 @@ bool lw_scene_engine_init(struct lw_scene_engine *eng,
 			return false;
 		}
 	}
+	return build_index(set) || (snprintf(err, errlen, "scenes: out of "
+	    "memory"), false);
+}
+
+bool lw_scene_engine_init(struct lw_scene_engine *eng,
+    struct lw_scene_set *set, struct lw_writer *writer,
+    const struct lw_config *cfg, char *err, size_t errlen)
+{
+	memset(eng, 0, sizeof *eng);
+	eng->set = set;
+	eng->writer = writer;
+	eng->cfg = cfg;
+	eng->soft_allow_ns = cfg->soft_allow_ns;
 	if (!lw_table_init(&eng->soft_allow, "soft_allow", SOFT_ALLOW_CAPACITY,
-	    8, 8) || !build_index(set)) {
+	    8, 8)) {
 		snprintf(err, errlen, "scenes: out of memory");
 		return false;
 	}
+	return init_groups(set, cfg, err, errlen);
+}
+
+bool lw_scene_engine_reload(struct lw_scene_engine *eng,
+    struct lw_scene_set *fresh, const char *const *paths, size_t npaths,
+    struct lw_diag *diag, struct lw_scene_set **old, char *err,
+    size_t errlen)
+{
+	*old = NULL;
+	if (!lw_scenes_load(fresh, paths, npaths, eng->cfg, diag)) {
+		lw_scenes_free(fresh);
+		snprintf(err, errlen, "rules not reloaded: the scenes "
+		    "running stay");
+		return false;
+	}
+	if (!init_groups(fresh, eng->cfg, err, errlen)) {
+		free_index(fresh);
+		lw_scenes_free(fresh);
+		return false;
+	}
+	free_index(eng->set);
+	*old = eng->set;
+	eng->set = fresh;
 	return true;
 }
 

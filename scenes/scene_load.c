@@ -34,7 +34,7 @@ static const char *const scene_keys[] = {
 	"every", "actions", "enabled", NULL
 };
 static const char *const count_keys[] = {
-	"distinct", "within", "at_least", "rate", NULL
+	"distinct", "within", "at_least", "rate", "below", NULL
 };
 static const char *const op_names[] = {
 	[LW_OP_EQ] = "==", [LW_OP_NE] = "!=", [LW_OP_LT] = "<",
@@ -473,6 +473,11 @@ static void parse_count(struct loader *ld, struct lw_scene *sc,
 			    LW_SCENE_MAX_THRESHOLD, &at_least);
 		else if (key_is(key, "rate"))
 			rate = val;
+		else if (key_is(key, "below")) {
+			sc->below = true;
+			lw_ydoc_uint(&ld->y, val, "count.below",
+			    LW_SCENE_MAX_THRESHOLD, &at_least);
+		}
 		else
 			lw_ydoc_unknown_key(&ld->y, key, "count", count_keys);
 	}
@@ -489,7 +494,11 @@ static void parse_count(struct loader *ld, struct lw_scene *sc,
 	}
 	if (sc->threshold == 0 && !rate)
 		lw_ydoc_error(&ld->y, node, "%s: count needs at_least: N "
-		    "(1..%d) or rate: N/s", who(sc), LW_SCENE_MAX_THRESHOLD);
+		    "(1..%d), rate: N/s or below: N", who(sc),
+		    LW_SCENE_MAX_THRESHOLD);
+	if (sc->below && (rate || sc->agg == LW_AGG_DISTINCT))
+		lw_ydoc_error(&ld->y, node, "%s: below: counts facts; it "
+		    "does not go with rate: or distinct:", who(sc));
 }
 
 /* "7d", "12h" (a period) or "sun 03:00" (weekly, UTC). */

@@ -108,6 +108,7 @@ struct lw_scene {
 	unsigned ndistinct;
 	uint64_t within_ns;
 	uint32_t threshold;	/* fires when the count reaches it */
+	bool	 below;		/* ... or, with below:, while under it */
 	uint64_t cooldown_ns;
 
 	/* Schedule: every period_ns, or weekly at weekday/minute (UTC). */
@@ -168,6 +169,16 @@ void	 lw_scene_engine_free(struct lw_scene_engine *eng);
 void	 lw_scene_engine_fact(void *engine, const struct lw_fact *fact);
 /* Clock time moved to now_ns: run scheduled scenes that are due. */
 void	 lw_scene_engine_tick(struct lw_scene_engine *eng, uint64_t now_ns);
+/*
+ * Load the rules at paths into a new set and, only if they load without
+ * a single error, put it in place of the engine's (window state starts
+ * afresh); otherwise the running scenes stay and diag says why.  The
+ * caller owns both sets: on success *old is the set to free.
+ */
+bool	 lw_scene_engine_reload(struct lw_scene_engine *eng,
+	    struct lw_scene_set *fresh, const char *const *paths,
+	    size_t npaths, struct lw_diag *diag, struct lw_scene_set **old,
+	    char *err, size_t errlen);
 /* A target was released by hand: no action on it for soft_allow_ns. */
 void	 lw_scene_engine_release(struct lw_scene_engine *eng,
 	    const char *target, uint64_t now_ns);
