@@ -763,6 +763,29 @@ static bool check_name(struct loader *ld, const yaml_node_t *node,
 	return *name != '\0';
 }
 
+/* A key given twice in one mapping is a mistake YAML lets through. */
+static bool repeated_key(struct loader *ld, const yaml_node_t *map,
+    const yaml_node_pair_t *at, const struct lw_scene *sc)
+{
+	const yaml_node_t *key = node_at(ld, at->key);
+
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < at; p++) {
+		const yaml_node_t *other = node_at(ld, p->key);
+		if (key->type == YAML_SCALAR_NODE &&
+		    other->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)key->data.scalar.value,
+		    (const char *)other->data.scalar.value) == 0) {
+			lw_ydoc_error(&ld->y, key, "%s: '%s' is given twice "
+			    "(first at line %u)", who(sc),
+			    (const char *)key->data.scalar.value,
+			    (unsigned)other->start_mark.line + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void parse_body(struct loader *ld, struct lw_scene *sc,
     const yaml_node_t *map)
 {
@@ -771,6 +794,8 @@ static void parse_body(struct loader *ld, struct lw_scene *sc,
 		yaml_node_t *key = node_at(ld, p->key);
 		yaml_node_t *val = node_at(ld, p->value);
 		const char *text;
+		if (repeated_key(ld, map, p, sc))
+			continue;
 		if (key_is(key, "name") || key_is(key, "on") ||
 		    key_is(key, "every"))
 			continue;	/* read first, by load_scene */

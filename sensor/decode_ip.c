@@ -265,6 +265,8 @@ enum lw_malformed lw_decode_ipv6(struct lw_packet *pkt, struct cursor *c)
 		}
 		nh = c->p[0];
 		cursor_skip(c, len);
+		if (pkt->frag_offset)	/* later fragment: the rest is data */
+			break;
 	}
 	pkt->ip_proto = nh;
 	if (pkt->frag_offset || nh == IPPROTO_NONE_)

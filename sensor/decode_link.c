@@ -249,9 +249,11 @@ static enum lw_malformed decode_nflog(struct lw_packet *pkt,
 		if (type == NFULA_PAYLOAD) {
 			uint32_t body = len - NFLOG_TLV_LEN;
 			cursor_skip(c, NFLOG_TLV_LEN);
-			if (body > c->cap)
-				body = c->cap;	/* snapped: decode what is there */
-			struct cursor in = { c->p, body, body };
+			/* snapped: decode what is there, but judge length
+			 * fields against what the TLV says was sent */
+			struct cursor in = { c->p,
+			    body < c->cap ? body : c->cap,
+			    body < c->wire ? body : c->wire };
 			if (family == 10)
 				return lw_decode_ipv6(pkt, &in);
 			if (family == 2)

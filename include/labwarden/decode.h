@@ -64,7 +64,7 @@ enum lw_malformed {
 	LW_MF_BAD_ARP,		/* hardware/protocol sizes not Ethernet/IPv4 */
 	LW_MF_TRUNCATED_IP,	/* shorter than the fixed IPv4 header */
 	LW_MF_BAD_IP_VERSION,
-	LW_MF_BAD_IHL,		/* IHL < 5 or header past caplen */
+	LW_MF_BAD_IHL,		/* IHL < 5 (options cut short: truncated_ip) */
 	LW_MF_BAD_IP_LEN,	/* total length < IHL */
 	LW_MF_TRUNCATED_IPV6,
 	LW_MF_TRUNCATED_IPV6_EXT,
