@@ -69,11 +69,17 @@ test: deps-test build build-asan
 bench: build
 	bench/bench.sh $(BUILD)
 
-# A longer fuzz run than the one in `make test`: make fuzz FUZZ_SECONDS=3600
+# Longer fuzz runs than the ones in `make test`: make fuzz FUZZ_SECONDS=3600
+FUZZ_TARGETS = decode:seeds dns:seeds_dns dhcp:seeds_dhcp yaml:seeds_yaml
 fuzz: build-asan
-	mkdir -p $(BUILD_ASAN)/fuzz-corpus-decode
-	$(BUILD_ASAN)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
-	    -rss_limit_mb=2048 $(BUILD_ASAN)/fuzz-corpus-decode tests/fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do \
+	  name=$${t%%:*}; seeds=$${t#*:}; \
+	  mkdir -p $(BUILD_ASAN)/fuzz-corpus-$$name; \
+	  echo "== fuzz_$$name for $(FUZZ_SECONDS) s"; \
+	  $(BUILD_ASAN)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 $(BUILD_ASAN)/fuzz-corpus-$$name \
+	    tests/fuzz/$$seeds || exit 1; \
+	done
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
