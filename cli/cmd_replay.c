@@ -250,6 +250,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
     struct lw_scene_set *set, int nfiles, char **files)
 {
 	static struct lw_scene_engine engine;
+	static struct lw_capturer capturer;
 	char err[512];
 	lw_event_mask mask;
 	struct lw_writer writer;
@@ -270,6 +271,20 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 			fclose(out);
 		return LW_EXIT_RUNTIME;
 	}
+	/* The look-back ring costs a copy per packet: only when a
+	 * capture can really start (--act and a capture_dir). */
+	if (!lw_capturer_init(&capturer, cfg, &writer, o->act, err,
+	    sizeof err)) {
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		if (out != stdout)
+			fclose(out);
+		return LW_EXIT_RUNTIME;
+	}
+	if (capturer.enabled) {
+		sensor.capturer = &capturer;
+		engine.capturer = &capturer;
+	}
+	engine.act = o->act;
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
 	sensor.tick_ctx = &engine;
@@ -282,6 +297,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	unsigned failed = replay_files(&sensor, nfiles, files, &progress);
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
+	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	bool saved = lw_sensor_finish(&sensor, err, sizeof err);
 
 	int rc = finish_output(out, o->output, &writer);

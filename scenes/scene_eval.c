@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "labwarden/capture.h"
 #include "labwarden/clock.h"
 #include "labwarden/scene.h"
 
@@ -287,6 +288,38 @@ static bool soft_allowed(struct lw_scene_engine *eng, const char *target,
 	return true;
 }
 
+static uint64_t param_uint(const struct lw_action *a, const char *name)
+{
+	const char *text = param(a, name);
+	return text ? strtoull(text, NULL, 10) : 0;
+}
+
+/* --act: a capture really starts; "done" with its file, or "failed". */
+static const char *start_capture(struct lw_scene_engine *eng,
+    const struct firing *fi, const struct lw_action *a, const char *target,
+    uint64_t for_ns, json_t *o)
+{
+	char path[LW_CAPTURE_PATH_MAX], err[600], filter[TEMPLATE_MAX];
+	const char *filter_text = param(a, "filter");
+
+	if (!eng->capturer) {
+		json_object_set_new(o, "detail", json_string("captures are "
+		    "off: set capture_dir"));
+		return "failed";
+	}
+	if (filter_text)
+		expand(fi, filter_text, filter, sizeof filter);
+	if (!lw_capturer_start(eng->capturer, fi->sc->name, target,
+	    filter_text ? filter : NULL, fi->now_ns, for_ns,
+	    param_uint(a, "max_bytes"), param_uint(a, "max_packets"), path,
+	    sizeof path, err, sizeof err)) {
+		json_object_set_new(o, "detail", json_string(err));
+		return "failed";
+	}
+	json_object_set_new(o, "file", json_string(path));
+	return "done";
+}
+
 static json_t *action_json(struct lw_scene_engine *eng,
     const struct firing *fi, const struct lw_action *a)
 {
@@ -315,8 +348,11 @@ static json_t *action_json(struct lw_scene_engine *eng,
 		    "local";
 		json_object_set_new(o, "backend", json_string(backend));
 	}
-	json_object_set_new(o, "status", json_string(status));
 	uint64_t for_ns = a->for_ns ? a->for_ns : default_for(a->kind);
+	if (a->kind == LW_ACT_CAPTURE && eng->act && a->target &&
+	    strcmp(status, "refused") != 0)
+		status = start_capture(eng, fi, a, text, for_ns, o);
+	json_object_set_new(o, "status", json_string(status));
 	if (for_ns && a->kind != LW_ACT_RELEASE)
 		json_object_set_new(o, "until", json_string(lw_time_format(
 		    fi->now_ns + for_ns, ts, sizeof ts)));

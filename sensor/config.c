@@ -12,7 +12,10 @@
 static const char *const top_keys[] = {
 	"networks", "sources", "inventory", "dns", "rules", "state_dir",
 	"capture_dir", "limits", "actions", "backends", "keys", "mqtt",
-	"connections", NULL
+	"connections", "capture", NULL
+};
+static const char *const capture_keys[] = {
+	"ring_mb", "ring_seconds", "quota_mb", "max_mb", "max_packets", NULL
 };
 static const char *const inventory_keys[] = {
 	"known_devices", "learn_for", "oui_dir", "randomized_grace", NULL
@@ -35,6 +38,10 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->tunnel_window_ns = 300 * LW_NS_PER_SEC;
 	cfg->udp_timeout_ns = 60 * LW_NS_PER_SEC;
 	cfg->max_per_hour = 20;
+	cfg->capture_ring_mb = 8;
+	cfg->capture_ring_ns = 30 * LW_NS_PER_SEC;
+	cfg->capture_quota_mb = 512;
+	cfg->capture_max_mb = 64;
 	cfg->soft_allow_ns = 24 * 3600 * LW_NS_PER_SEC;
 }
 
@@ -250,6 +257,37 @@ static void load_connections(struct lw_ydoc *y, struct lw_config *cfg,
 	}
 }
 
+static void load_capture(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "capture"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		if (key_is(key, "ring_mb"))
+			lw_ydoc_uint(y, val, "capture.ring_mb", 4096,
+			    &cfg->capture_ring_mb);
+		else if (key_is(key, "ring_seconds")) {
+			uint64_t secs = 0;
+			if (lw_ydoc_uint(y, val, "capture.ring_seconds", 3600,
+			    &secs))
+				cfg->capture_ring_ns = secs * LW_NS_PER_SEC;
+		} else if (key_is(key, "quota_mb"))
+			lw_ydoc_uint(y, val, "capture.quota_mb", 1u << 30,
+			    &cfg->capture_quota_mb);
+		else if (key_is(key, "max_mb"))
+			lw_ydoc_uint(y, val, "capture.max_mb", 1u << 20,
+			    &cfg->capture_max_mb);
+		else if (key_is(key, "max_packets"))
+			lw_ydoc_uint(y, val, "capture.max_packets", 1ull << 40,
+			    &cfg->capture_max_packets);
+		else
+			lw_ydoc_unknown_key(y, key, "capture", capture_keys);
+	}
+}
+
 /* The keys of a mapping (backends:, keys:) as names, in order. */
 static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
     const char *what, char **names, size_t *count)
@@ -313,6 +351,8 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		load_connections(y, cfg, val);
 	else if (key_is(key, "actions"))
 		load_actions(y, cfg, val);
+	else if (key_is(key, "capture"))
+		load_capture(y, cfg, val);
 	else if (key_is(key, "backends"))
 		load_names(y, val, "backends", cfg->backend_names,
 		    &cfg->nbackends);

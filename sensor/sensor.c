@@ -234,6 +234,9 @@ static void tick(struct lw_sensor *s)
 void lw_sensor_begin_source(struct lw_sensor *s, int linktype)
 {
 	lw_stats_begin_link(&s->stats, linktype);
+	if (s->capturer)
+		lw_capturer_begin_source(s->capturer, linktype,
+		    lw_sensor_now(s));
 }
 
 void lw_sensor_packet(struct lw_sensor *s, struct lw_packet *pkt,
@@ -250,6 +253,10 @@ void lw_sensor_packet(struct lw_sensor *s, struct lw_packet *pkt,
 	lw_inventory_packet(&s->inventory, s, pkt);
 	lw_dnswatch_packet(&s->dns, s, pkt);
 	lw_conntrack_packet(&s->conns, s, pkt);
+	/* After the scenes had the packet's facts: a capture they start
+	 * gets this packet too, then the ring keeps it for later ones. */
+	if (s->capturer)
+		lw_capturer_packet(s->capturer, pkt, data);
 }
 
 static json_t *tables_json(const struct lw_sensor *s)

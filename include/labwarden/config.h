@@ -60,6 +60,13 @@ struct lw_config {
 	char	*default_backend;		/* actions.default_backend */
 	uint64_t max_per_hour;			/* actions.max_per_hour */
 	uint64_t soft_allow_ns;			/* actions.soft_allow */
+
+	/* capture: the look-back ring and the files (issue 6). */
+	uint64_t capture_ring_mb;	/* capture.ring_mb (8) */
+	uint64_t capture_ring_ns;	/* capture.ring_seconds (30) */
+	uint64_t capture_quota_mb;	/* capture.quota_mb (512), all files */
+	uint64_t capture_max_mb;	/* capture.max_mb (64), one file */
+	uint64_t capture_max_packets;	/* capture.max_packets (0: none) */
 };
 
 void	lw_config_defaults(struct lw_config *cfg);

@@ -12,6 +12,7 @@
 #define LABWARDEN_SENSOR_H
 
 #include "labwarden/blocklist.h"
+#include "labwarden/capture.h"
 #include "labwarden/clock.h"
 #include "labwarden/config.h"
 #include "labwarden/conntrack.h"
@@ -44,6 +45,7 @@ struct lw_sensor {
 
 	struct lw_fact_sink sinks[LW_SENSOR_MAX_SINKS];
 	unsigned nsinks;
+	struct lw_capturer *capturer;	/* look-back ring, or NULL */
 	/* Called once a second of clock time (schedules). */
 	void	(*on_tick)(void *ctx, uint64_t now_ns);
 	void	*tick_ctx;
