@@ -392,8 +392,8 @@ static void fire(struct lw_scene_engine *eng, const struct firing *fi)
 
 	sc->fired++;
 	eng->firings++;
-	if (!lw_writer_wants(eng->writer, LW_EV_SCENE))
-		return;
+	/* Built even when not written: building it carries the actions
+	 * out (captures, releases), and firing is rare. */
 	json_t *ev = lw_event_new(LW_EV_SCENE, fi->now_ns);
 	json_object_set_new(ev, "scene", json_string(sc->name));
 	json_object_set_new(ev, "key", key_json(fi));
@@ -406,7 +406,10 @@ static void fire(struct lw_scene_engine *eng, const struct firing *fi)
 		json_array_append_new(actions, action_json(eng, fi,
 		    &sc->actions[i]));
 	json_object_set_new(ev, "actions", actions);
-	lw_writer_put(eng->writer, ev);
+	if (lw_writer_wants(eng->writer, LW_EV_SCENE))
+		lw_writer_put(eng->writer, ev);
+	else
+		json_decref(ev);
 }
 
 /* ---- windows ---- */

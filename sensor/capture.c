@@ -25,6 +25,7 @@
 #define MIB		(1024ull * 1024ull)
 #define MIN_RECORD	64	/* bytes per record the index is sized for */
 #define MAX_QUOTA_FILES	4096
+#define WRITER_QUEUE	(4 * MIB)	/* packets on their way to disk */
 
 struct lw_ring_rec {
 	uint64_t ts_ns, seq;
@@ -146,6 +147,9 @@ static void emit_done(struct lw_capturer *c, const struct lw_capture *cap,
 	json_object_set_new(ev, "packets", json_integer((json_int_t)
 	    cap->packets));
 	json_object_set_new(ev, "bytes", json_integer((json_int_t)cap->bytes));
+	if (cap->dropped)	/* the disk could not keep up */
+		json_object_set_new(ev, "dropped", json_integer((json_int_t)
+		    cap->dropped));
 	json_object_set_new(ev, "reason", json_string(reason));
 	lw_writer_put(c->writer, ev);
 }
@@ -155,15 +159,13 @@ static void finish(struct lw_capturer *c, struct lw_capture *cap,
 {
 	if (!cap->active)
 		return;
-	if (cap->dumper) {
-		FILE *f = pcap_dump_file(cap->dumper);
-		if (pcap_dump_flush(cap->dumper) != 0 || ferror(f)) {
-			reason = "write failed";
-			c->failed++;
-		}
-		pcap_dump_close(cap->dumper);
-		cap->dumper = NULL;
+	int slot = (int)(cap - c->caps);
+	if (lw_capwriter_failed(&c->disk, slot)) {
+		reason = "write failed";
+		c->failed++;
 	}
+	lw_capwriter_close(&c->disk, slot, cap->dumper);
+	cap->dumper = NULL;
 	if (cap->has_filter)
 		pcap_freecode(&cap->filter);
 	cap->has_filter = false;
@@ -171,25 +173,29 @@ static void finish(struct lw_capturer *c, struct lw_capture *cap,
 	emit_done(c, cap, reason, now_ns);
 }
 
-/* Write one packet; false when the capture ended on it. */
+/* Queue one packet; false when the capture ended on it. */
 static bool write_one(struct lw_capturer *c, struct lw_capture *cap,
     const struct pcap_pkthdr *hdr, const uint8_t *data, uint64_t now_ns)
 {
 	uint64_t record = 16 + hdr->caplen;
+	int slot = (int)(cap - c->caps);
 
+	if (lw_capwriter_failed(&c->disk, slot)) {
+		fprintf(stderr, "labwarden: capture %s: write failed (disk "
+		    "full?); capture stopped, sensing goes on\n", cap->path);
+		finish(c, cap, "write failed", now_ns);
+		return false;
+	}
 	if (cap->bytes + record > cap->max_bytes) {
 		finish(c, cap, "max_bytes", now_ns);
 		return false;
 	}
-	pcap_dump((u_char *)cap->dumper, hdr, data);
+	if (!lw_capwriter_put(&c->disk, slot, cap->dumper, hdr, data)) {
+		cap->dropped++;
+		return true;
+	}
 	cap->bytes += record;
 	cap->packets++;
-	if (ferror(pcap_dump_file(cap->dumper))) {
-		fprintf(stderr, "labwarden: capture %s: %s; capture stopped, "
-		    "sensing goes on\n", cap->path, strerror(errno));
-		finish(c, cap, "write failed", now_ns);
-		return false;
-	}
 	if (cap->max_packets && cap->packets >= cap->max_packets) {
 		finish(c, cap, "max_packets", now_ns);
 		return false;
@@ -326,11 +332,25 @@ static void file_name(const char *dir, const char *scene, const char *target,
 	snprintf(path, len, "%s/%s_%s_%s.pcap", dir, scene, safe, stamp);
 }
 
+/* Never overwrite: a replay run twice gets NAME-2.pcap, NAME-3.pcap... */
+static int create_new(char *path, size_t len)
+{
+	char base[LW_CAPTURE_PATH_MAX];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	snprintf(base, sizeof base, "%.*s", (int)(strlen(path) - 5), path);
+	for (int n = 2; fd < 0 && errno == EEXIST && n < 100; n++) {
+		if (snprintf(path, len, "%s-%d.pcap", base, n) >= (int)len)
+			break;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
+	return fd;
+}
+
 static bool open_file(struct lw_capturer *c, struct lw_capture *cap,
     char *err, size_t errlen)
 {
-	int fd = open(cap->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
+	int fd = create_new(cap->path, sizeof cap->path);
 	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
 
 	if (!f) {
@@ -415,6 +435,7 @@ bool lw_capturer_start(struct lw_capturer *c, const char *scene,
 	c->failed--;
 	c->started++;
 	cap->active = true;
+	lw_capwriter_reset(&c->disk, (int)(cap - c->caps));
 	cap->bytes = 24;	/* the file header */
 	uint64_t back = c->cfg->capture_ring_ns;
 	write_lookback(c, cap, now_ns > back ? now_ns - back : 0, now_ns);
@@ -486,6 +507,13 @@ bool lw_capturer_init(struct lw_capturer *c, const struct lw_config *cfg,
 		ring_free(&c->ring);
 		return false;
 	}
+	/* Room for a whole look-back at once, and then some. */
+	if (!lw_capwriter_start(&c->disk, cfg->capture_ring_mb * MIB +
+	    WRITER_QUEUE)) {
+		snprintf(err, errlen, "capture writer: cannot start");
+		ring_free(&c->ring);
+		return false;
+	}
 	return true;
 }
 
@@ -493,6 +521,7 @@ void lw_capturer_free(struct lw_capturer *c, uint64_t now_ns)
 {
 	for (int i = 0; i < LW_CAPTURE_MAX; i++)
 		finish(c, &c->caps[i], "end of input", now_ns);
+	lw_capwriter_stop(&c->disk);	/* everything queued is written */
 	if (c->dead)
 		pcap_close(c->dead);
 	ring_free(&c->ring);

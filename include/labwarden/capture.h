@@ -15,6 +15,8 @@
  * capture the oldest files are deleted until the directory is within
  * capture.quota_mb.  A directory that cannot be written, or a disk that
  * fills, ends that capture with the reason; sensing never stops for it.
+ * Packets reach the files through the writer thread (capwriter.h): the
+ * packet path only copies them into a bounded queue.
  */
 #ifndef LABWARDEN_CAPTURE_H
 #define LABWARDEN_CAPTURE_H
@@ -24,6 +26,7 @@
 
 #include <pcap/pcap.h>
 
+#include "labwarden/capwriter.h"
 #include "labwarden/config.h"
 #include "labwarden/decode.h"
 #include "labwarden/events.h"
@@ -57,6 +60,7 @@ struct lw_capture {
 	uint64_t until_ns;
 	uint64_t max_bytes, max_packets;
 	uint64_t bytes, packets;
+	uint64_t dropped;	/* the writer's queue was full */
 };
 
 struct lw_capturer {
@@ -67,6 +71,7 @@ struct lw_capturer {
 	int	 linktype;
 	pcap_t	*dead;		/* for pcap_dump and BPF, of linktype */
 	struct lw_capture caps[LW_CAPTURE_MAX];
+	struct lw_capwriter disk;	/* the thread that writes the files */
 	uint64_t started, failed;
 };
 

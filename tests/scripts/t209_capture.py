@@ -97,6 +97,20 @@ def test_exact_contents(lw, demo):
                   f"{ev.get('packets')} packets, {ev.get('bytes')} bytes")
 
 
+def test_actions_run_unwritten(lw, demo):
+    """Captures start even when scene events are not written, and a
+    second replay into the same directory never overwrites a file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config(tmp)
+        for _ in range(2):
+            res = run([lw, "replay", "--act", "-c", cfg, "--emit",
+                       "capture_done", demo])
+        files = sorted(os.listdir(os.path.join(tmp, "captures")))
+        check(res.returncode == 0 and len(files) == 8 and
+              sum(f.endswith("-2.pcap") for f in files) == 4,
+              f"--emit capture_done alone: 4 files, twice ({len(files)})")
+
+
 def test_caps_and_quota(lw, demo):
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config(tmp, "  max_packets: 50\n")
@@ -161,6 +175,7 @@ def main():
     lw, pcaps = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     demo = os.path.join(pcaps, "demo.pcap")
     test_exact_contents(lw, demo)
+    test_actions_run_unwritten(lw, demo)
     test_caps_and_quota(lw, demo)
     test_failures_do_not_stop_sensing(lw, demo)
     finish()
