@@ -14,8 +14,9 @@ PREFIX     ?= /usr/local
 
 # Debian 12 packages: to build, to test, and to run the demo.
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
-             libyaml-dev libpsl-dev publicsuffix ieee-data python3
-DEPS_TEST  = libcmocka-dev clang tshark arpwatch
+             libyaml-dev libpsl-dev publicsuffix ieee-data libnftables-dev \
+             python3
+DEPS_TEST  = libcmocka-dev clang tshark arpwatch nftables iproute2 iputils-ping
 
 .PHONY: all demo test deps deps-test build build-asan bench fuzz install clean
 

@@ -320,6 +320,108 @@ static const char *start_capture(struct lw_scene_engine *eng,
 	return "done";
 }
 
+/* The type of the backend an action names ("nft"...), or NULL. */
+static const char *backend_type(const struct lw_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nbackends; i++)
+		if (strcmp(cfg->backend_names[i], name) == 0)
+			return cfg->backend_types[i];
+	return NULL;
+}
+
+/* Never act on a protected host (networks.protected). */
+static bool is_protected(const struct lw_config *cfg, const char *target)
+{
+	const struct lw_network *net = lw_config_network(cfg, "protected");
+	struct lw_cidr cidr;
+	char why[64];
+
+	if (!net || !lw_cidr_parse(target, &cidr, why, sizeof why))
+		return false;
+	for (size_t i = 0; i < net->ncidrs; i++)
+		if (lw_cidr_contains(&net->cidrs[i], &cidr.addr))
+			return true;
+	return false;
+}
+
+/* Room for one more automatic block this hour?  Counts it if so. */
+static bool within_hourly_cap(struct lw_scene_engine *eng, uint64_t now)
+{
+	const uint64_t hour = 3600 * LW_NS_PER_SEC;
+	uint64_t cap = eng->cfg->max_per_hour;
+
+	if (cap > LW_SCENE_MAX_RECENT)
+		cap = LW_SCENE_MAX_RECENT;
+	while (eng->nrecent && now - eng->recent[eng->recent_head] >= hour) {
+		eng->recent_head = (eng->recent_head + 1) % LW_SCENE_MAX_RECENT;
+		eng->nrecent--;
+	}
+	if (eng->nrecent >= cap)
+		return false;
+	eng->recent[(eng->recent_head + eng->nrecent) % LW_SCENE_MAX_RECENT] =
+	    now;
+	eng->nrecent++;
+	return true;
+}
+
+static bool nft_ready(struct lw_scene_engine *eng)
+{
+	if (!eng->nft_tried) {
+		eng->nft_tried = true;
+		if (!lw_nft_open(&eng->nft, eng->nft_error,
+		    sizeof eng->nft_error))
+			eng->nft.ctx = NULL;
+	}
+	return eng->nft.ctx != NULL;
+}
+
+/*
+ * --act: block or release target through its backend.  Returns the
+ * status; the reason goes to detail.
+ */
+static const char *carry_out(struct lw_scene_engine *eng,
+    const struct lw_action *a, const char *backend, const char *target,
+    uint64_t for_ns, uint64_t now, json_t *o)
+{
+	char err[512];
+	const char *type = backend_type(eng->cfg, backend);
+
+	if (a->kind != LW_ACT_RELEASE && is_protected(eng->cfg, target)) {
+		json_object_set_new(o, "detail", json_string("a protected host "
+		    "(networks.protected): never actioned"));
+		return "refused";
+	}
+	if (!type) {
+		json_object_set_new(o, "detail", json_sprintf("no backend named "
+		    "'%s' under backends:", backend));
+		return "failed";
+	}
+	if (strcmp(type, "nft") != 0) {
+		json_object_set_new(o, "detail", json_sprintf("backend type "
+		    "'%s' is not available in this version", type));
+		return "failed";
+	}
+	if (a->kind != LW_ACT_RELEASE && !within_hourly_cap(eng, now)) {
+		json_object_set_new(o, "detail", json_sprintf("actions."
+		    "max_per_hour (%llu) reached", (unsigned long long)
+		    eng->cfg->max_per_hour));
+		return "refused";
+	}
+	if (!nft_ready(eng)) {
+		json_object_set_new(o, "detail", json_string(eng->nft_error));
+		return "failed";
+	}
+	bool ok = a->kind == LW_ACT_RELEASE ?
+	    lw_nft_release(&eng->nft, target, err, sizeof err) :
+	    lw_nft_block(&eng->nft, target, for_ns / LW_NS_PER_SEC, err,
+	    sizeof err);
+	if (!ok) {
+		json_object_set_new(o, "detail", json_string(err));
+		return "failed";
+	}
+	return "done";
+}
+
 static json_t *action_json(struct lw_scene_engine *eng,
     const struct firing *fi, const struct lw_action *a)
 {
@@ -342,16 +444,18 @@ static json_t *action_json(struct lw_scene_engine *eng,
 		if (a->kind == LW_ACT_RELEASE)
 			lw_scene_engine_release(eng, text, fi->now_ns);
 	}
-	if (a->kind != LW_ACT_NOTIFY && a->kind != LW_ACT_ROTATE_KEY) {
-		const char *backend = a->backend ? a->backend :
-		    eng->cfg->default_backend ? eng->cfg->default_backend :
-		    "local";
+	const char *backend = a->backend ? a->backend :
+	    eng->cfg->default_backend ? eng->cfg->default_backend : "local";
+	if (a->kind != LW_ACT_NOTIFY && a->kind != LW_ACT_ROTATE_KEY)
 		json_object_set_new(o, "backend", json_string(backend));
-	}
 	uint64_t for_ns = a->for_ns ? a->for_ns : default_for(a->kind);
 	if (a->kind == LW_ACT_CAPTURE && eng->act && a->target &&
 	    strcmp(status, "refused") != 0)
 		status = start_capture(eng, fi, a, text, for_ns, o);
+	else if ((a->kind == LW_ACT_LOCKDOWN || a->kind == LW_ACT_QUARANTINE ||
+	    a->kind == LW_ACT_RELEASE) && eng->act && a->target &&
+	    strcmp(status, "refused") != 0)
+		status = carry_out(eng, a, backend, text, for_ns, fi->now_ns, o);
 	json_object_set_new(o, "status", json_string(status));
 	if (for_ns && a->kind != LW_ACT_RELEASE)
 		json_object_set_new(o, "until", json_string(lw_time_format(
@@ -769,6 +873,7 @@ bool lw_scene_engine_reload(struct lw_scene_engine *eng,
 
 void lw_scene_engine_free(struct lw_scene_engine *eng)
 {
+	lw_nft_close(&eng->nft);
 	lw_table_free(&eng->soft_allow);
 	if (eng->set)
 		free_index(eng->set);

@@ -289,8 +289,43 @@ static void load_capture(struct lw_ydoc *y, struct lw_config *cfg,
 }
 
 /* The keys of a mapping (backends:, keys:) as names, in order. */
+/* A backend's type:, checked against the kinds the action layer has. */
+static char *backend_type(struct lw_ydoc *y, const yaml_node_t *map,
+    const char *name)
+{
+	static const char *const types[] = {
+		"nft", "openwrt", "mikrotik", "unifi", "opnsense", "webhook",
+		NULL
+	};
+	char what[96];
+
+	snprintf(what, sizeof what, "backends.%s.type", name);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		if (!key_is(key, "type"))
+			continue;
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		const char *text = lw_ydoc_str(y, val, what);
+		if (!text)
+			return NULL;
+		for (int i = 0; types[i]; i++)
+			if (strcmp(text, types[i]) == 0)
+				return strdup(text);
+		const char *near = lw_suggest(text, types);
+		lw_ydoc_error(y, val, "%s: unknown type '%s'%s%s%s", what,
+		    text, near ? " - did you mean '" : " (nft, openwrt, "
+		    "mikrotik, unifi, opnsense, webhook)", near ? near : "",
+		    near ? "'?" : "");
+		return NULL;
+	}
+	lw_ydoc_error(y, map, "%s: missing (nft, openwrt, mikrotik, unifi, "
+	    "opnsense, webhook)", what);
+	return NULL;
+}
+
 static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
-    const char *what, char **names, size_t *count)
+    const char *what, char **names, char **types, size_t *count)
 {
 	if (!lw_ydoc_is_map(y, map, what))
 		return;
@@ -305,7 +340,9 @@ static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
 			    LW_MAX_LISTS);
 			return;
 		}
-		lw_ydoc_is_map(y, lw_ydoc_node(y, p->value), what);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		if (lw_ydoc_is_map(y, val, what) && types)
+			types[*count] = backend_type(y, val, name);
 		names[(*count)++] = strdup(name);
 	}
 }
@@ -355,9 +392,9 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		load_capture(y, cfg, val);
 	else if (key_is(key, "backends"))
 		load_names(y, val, "backends", cfg->backend_names,
-		    &cfg->nbackends);
+		    cfg->backend_types, &cfg->nbackends);
 	else if (key_is(key, "keys"))
-		load_names(y, val, "keys", cfg->key_names, &cfg->nkeys);
+		load_names(y, val, "keys", cfg->key_names, NULL, &cfg->nkeys);
 	else if (key_is(key, "rules"))
 		set_path(y, val, "rules", &cfg->rules);
 	else if (key_is(key, "state_dir"))
@@ -414,8 +451,10 @@ void lw_config_free(struct lw_config *cfg)
 	free(cfg->known_devices);
 	free(cfg->oui_dir);
 	free(cfg->psl_path);
-	for (size_t i = 0; i < cfg->nbackends; i++)
+	for (size_t i = 0; i < cfg->nbackends; i++) {
 		free(cfg->backend_names[i]);
+		free(cfg->backend_types[i]);
+	}
 	for (size_t i = 0; i < cfg->nkeys; i++)
 		free(cfg->key_names[i]);
 	free(cfg->default_backend);

@@ -54,6 +54,7 @@ struct lw_config {
 	/* Names the scenes may refer to; their sections belong to the
 	 * action layer, which validates the rest. */
 	char	*backend_names[LW_MAX_LISTS + 1];	/* NULL-terminated */
+	char	*backend_types[LW_MAX_LISTS + 1];	/* "nft", ...; by index */
 	size_t	 nbackends;
 	char	*key_names[LW_MAX_LISTS + 1];	/* NULL-terminated */
 	size_t	 nkeys;

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""t211: --act puts lockdowns and quarantines into real nftables sets.
+
+Two network namespaces joined by a veth pair: "lab" (192.168.1.10, where
+labwarden runs) and "attacker" (192.168.1.66).  The demo is replayed in
+"lab" with --act and the nft backend.  Checked with nft and ping:
+  - table inet labwarden exists with lockdown4, lockdown6 and
+    quarantine_mac, all with timeouts, and stays after labwarden exits;
+  - the port scanner 192.168.1.66 is in lockdown4 with about an hour
+    left, and the attacker can no longer ping the lab host;
+  - the new phone's MAC is in quarantine_mac for about a day;
+  - a scene that tries to lock down the protected gateway is refused;
+  - actions.max_per_hour caps automatic blocks, refused with the reason.
+Needs root (CAP_NET_ADMIN) and iproute2/nftables; exits 77 (skipped)
+without them.
+
+usage: t211_nft_lockdown.py LABWARDEN PCAPS_DIR RULES_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from lwtest import check, finish, run
+
+LAB, ATTACKER = "lw-t211-lab", "lw-t211-att"
+
+
+def sh(*argv, check_rc=True):
+    res = subprocess.run(list(argv), capture_output=True, text=True,
+                         timeout=60)
+    if check_rc and res.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
+    return res
+
+
+def netns_up():
+    for ns in (LAB, ATTACKER):
+        sh("ip", "netns", "del", ns, check_rc=False)
+        sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", "lwt211a", "netns", LAB, "type", "veth",
+       "peer", "name", "lwt211b", "netns", ATTACKER)
+    for ns, dev, addr in ((LAB, "lwt211a", "192.168.1.10/24"),
+                          (ATTACKER, "lwt211b", "192.168.1.66/24")):
+        sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def netns_down():
+    for ns in (LAB, ATTACKER):
+        sh("ip", "netns", "del", ns, check_rc=False)
+
+
+def ping_ok():
+    return sh("ip", "netns", "exec", ATTACKER, "ping", "-c", "1", "-W",
+              "1", "192.168.1.10", check_rc=False).returncode == 0
+
+
+def nft_set(name):
+    res = sh("ip", "netns", "exec", LAB, "nft", "-j", "list", "set",
+             "inet", "labwarden", name, check_rc=False)
+    if res.returncode != 0:
+        return None
+    for item in json.loads(res.stdout)["nftables"]:
+        if "set" in item:
+            return item["set"]
+    return None
+
+
+def elements(s):
+    out = {}
+    for e in (s or {}).get("elem", []):
+        inner = e.get("elem", e) if isinstance(e, dict) else {"val": e}
+        out[inner["val"]] = inner.get("expires", 0)
+    return out
+
+
+def replay(lw, demo, rules, cfg):
+    res = run(["ip", "netns", "exec", LAB, lw, "replay", "--act", "-c",
+               cfg, "-r", rules, "--emit", "scene", demo])
+    events = [json.loads(l) for l in res.stdout.splitlines()]
+    return res, [dict(a, scene=e["scene"]) for e in events
+                 for a in e["actions"]]
+
+
+def main():
+    lw, pcaps, rules = (os.path.abspath(a) for a in sys.argv[1:4])
+    demo = os.path.join(pcaps, "demo.pcap")
+    if os.geteuid() != 0 or not shutil.which("nft"):
+        print("skipped: needs root and nft")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = os.path.join(tmp, "gateway.yaml")
+        with open(extra, "w") as f:
+            f.write("- name: lock-gateway\n  on: mac_ip_change\n"
+                    "  actions:\n    - lockdown: { target: \"{ip}\" }\n")
+        cfg = os.path.join(tmp, "act.yaml")
+        with open(cfg, "w") as f:
+            f.write("networks:\n  protected: [192.168.1.1]\n"
+                    f"inventory:\n  known_devices: {pcaps}/demo-known.txt\n"
+                    "backends:\n  local: { type: nft }\n")
+        rules_dir = os.path.join(tmp, "rules")
+        shutil.copytree(rules, rules_dir)
+        shutil.copy(extra, rules_dir)
+        try:
+            netns_up()
+            check(ping_ok(), "before: the attacker can ping the lab host")
+            res, actions = replay(lw, demo, rules_dir, cfg)
+            check(res.returncode == 0, "replay --act exits 0"
+                  + (f" [{res.stderr.strip()[:200]}]" if res.returncode
+                     else ""))
+            sets = {n: nft_set(n) for n in ("lockdown4", "lockdown6",
+                                             "quarantine_mac")}
+            check(all(s and "timeout" in s.get("flags", [])
+                      for s in sets.values()),
+                  "table inet labwarden with three timeout sets, left "
+                  "in place")
+            locked = elements(sets["lockdown4"])
+            check(3500 <= locked.get("192.168.1.66", 0) <= 3600,
+                  f"the scanner is locked down for an hour "
+                  f"({locked.get('192.168.1.66')} s left)")
+            quarantined = elements(sets["quarantine_mac"])
+            check(86000 <= quarantined.get("da:a1:19:5c:7e:01", 0) <= 86400,
+                  "the new phone's MAC is quarantined for a day")
+            check("192.168.1.1" not in locked,
+                  "the protected gateway is not in a set")
+            gw = [a for a in actions if a["scene"] == "lock-gateway"]
+            check(gw and all(a["status"] == "refused" and "protected" in
+                             a["detail"] for a in gw),
+                  "locking down the gateway is refused as protected")
+            done = [a for a in actions if a["status"] == "done"]
+            check(any(a["target"] == "192.168.1.66" for a in done),
+                  "the scene event says done for the scanner")
+            check(not ping_ok(), "after: the attacker's ping is dropped")
+
+            with open(cfg, "a") as f:
+                f.write("actions:\n  max_per_hour: 2\n")
+            res, actions = replay(lw, demo, rules_dir, cfg)
+            blocks = [a for a in actions if a["action"] in ("lockdown",
+                      "quarantine") and a["scene"] != "lock-gateway"]
+            refused = [a for a in blocks if a["status"] == "refused"]
+            check(sum(a["status"] == "done" for a in blocks) == 2 and
+                  refused and all("max_per_hour" in a["detail"]
+                                  for a in refused),
+                  f"max_per_hour 2: two blocks done, {len(refused)} "
+                  "refused with the reason")
+        finally:
+            netns_down()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
