@@ -105,6 +105,12 @@ def main():
         rules_dir = os.path.join(tmp, "rules")
         shutil.copytree(rules, rules_dir)
         shutil.copy(extra, rules_dir)
+        probe = sh("ip", "netns", "add", LAB, check_rc=False)
+        sh("ip", "netns", "del", LAB, check_rc=False)
+        if probe.returncode != 0:
+            print(f"skipped: cannot make network namespaces here "
+                  f"({probe.stderr.strip()})")
+            sys.exit(77)
         try:
             netns_up()
             check(ping_ok(), "before: the attacker can ping the lab host")
