@@ -10,6 +10,7 @@
 #include "labwarden/config.h"
 #include "labwarden/scene.h"
 #include "labwarden/diag.h"
+#include "labwarden/nftables.h"
 
 #define MAX_CHECK_RULES 64
 static char *check_rules[MAX_CHECK_RULES];
@@ -121,10 +122,50 @@ int lw_cmd_run(int argc, char **argv)
 
 int lw_cmd_release(int argc, char **argv)
 {
-	return not_yet(argc, argv,
+	static const char help[] =
 	    "usage: labwarden release TARGET [-c CONFIG]\n\n"
-	    "End a quarantine or lockdown of TARGET (MAC or IP) now.\n\n"
-	    "example:\n  labwarden release 192.168.1.66\n");
+	    "End a quarantine or lockdown of TARGET (MAC or IP) now, in the\n"
+	    "local nft backend (table inet labwarden).  Router backends\n"
+	    "are not built yet.\n\n"
+	    "example:\n  labwarden release 192.168.1.66\n";
+	const char *config = NULL;
+	struct lw_config cfg;
+	struct lw_nft nft = { NULL };
+	char err[512];
+	uint64_t left;
+	int rc;
+
+	if ((rc = small_opts(argc, argv, help, &config)) >= 0)
+		return rc;
+	if (optind != argc - 1) {
+		fprintf(stderr, "labwarden release: give one TARGET (a MAC or "
+		    "an IP)\n%s", help);
+		return LW_EXIT_USAGE;
+	}
+	const char *target = argv[optind];
+	if (!lw_nft_target_ok(target)) {
+		fprintf(stderr, "labwarden release: '%s' is neither an IP nor a "
+		    "MAC address\n", target);
+		return LW_EXIT_USAGE;
+	}
+	if ((rc = lw_cli_load_config(&cfg, config)) != LW_EXIT_OK)
+		return rc;
+	rc = LW_EXIT_RUNTIME;
+	if (!lw_nft_open(&nft, err, sizeof err))
+		fprintf(stderr, "labwarden release: %s\n", err);
+	else if (!lw_nft_has(&nft, target, &left)) {
+		printf("%s: not locked down or quarantined here\n", target);
+		rc = LW_EXIT_OK;
+	} else if (!lw_nft_release(&nft, target, err, sizeof err))
+		fprintf(stderr, "labwarden release: %s: %s\n", target, err);
+	else {
+		printf("%s: released (%llu s were left)\n", target,
+		    (unsigned long long)left);
+		rc = LW_EXIT_OK;
+	}
+	lw_nft_close(&nft);
+	lw_config_free(&cfg);
+	return rc;
 }
 
 int lw_cmd_rotate(int argc, char **argv)

@@ -101,6 +101,13 @@ static bool target_set(const char *target, const char **set, char *canon,
 	return true;
 }
 
+bool lw_nft_target_ok(const char *target)
+{
+	const char *set;
+	char canon[64];
+	return target_set(target, &set, canon, sizeof canon);
+}
+
 /* Read the set back as JSON; the element's seconds left, or -1. */
 static long long element_expires(struct lw_nft *nft, const char *set,
     const char *canon)

@@ -40,6 +40,8 @@ bool	 lw_nft_block(struct lw_nft *nft, const char *target,
 /* Take target out of its set (true if it was there or is gone now). */
 bool	 lw_nft_release(struct lw_nft *nft, const char *target, char *err,
 	    size_t errlen);
+/* Is target an IPv4, IPv6 or MAC address this backend can hold? */
+bool	 lw_nft_target_ok(const char *target);
 /* Is target in its set?  *expires_s gets the seconds left. */
 bool	 lw_nft_has(struct lw_nft *nft, const char *target,
 	    uint64_t *expires_s);

@@ -10,7 +10,8 @@ labwarden runs) and "attacker" (192.168.1.66).  The demo is replayed in
     left, and the attacker can no longer ping the lab host;
   - the new phone's MAC is in quarantine_mac for about a day;
   - a scene that tries to lock down the protected gateway is refused;
-  - actions.max_per_hour caps automatic blocks, refused with the reason.
+  - actions.max_per_hour caps automatic blocks, refused with the reason;
+  - `labwarden release` takes the scanner out and its ping works again.
 Needs root (CAP_NET_ADMIN) and iproute2/nftables; exits 77 (skipped)
 without them.
 
@@ -141,6 +142,19 @@ def main():
             check(any(a["target"] == "192.168.1.66" for a in done),
                   "the scene event says done for the scanner")
             check(not ping_ok(), "after: the attacker's ping is dropped")
+            rel = run(["ip", "netns", "exec", LAB, lw, "release",
+                       "192.168.1.66"])
+            check(rel.returncode == 0 and "released" in rel.stdout and
+                  "192.168.1.66" not in elements(nft_set("lockdown4")),
+                  f"labwarden release takes it out: {rel.stdout.strip()}")
+            check(ping_ok(), "and the attacker can ping again")
+            rel = run(["ip", "netns", "exec", LAB, lw, "release",
+                       "192.168.1.99"])
+            check(rel.returncode == 0 and "not locked down" in rel.stdout,
+                  "releasing something never blocked says so")
+            rel = run([lw, "release", "not-an-address"])
+            check(rel.returncode == 2 and "neither an IP nor a MAC" in
+                  rel.stderr, "a target that is no address: exit 2")
 
             with open(cfg, "a") as f:
                 f.write("actions:\n  max_per_hour: 2\n")
