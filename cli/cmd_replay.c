@@ -16,9 +16,11 @@
 #include "labwarden/pcapfile.h"
 #include "labwarden/progress.h"
 #include "labwarden/scene.h"
+#include "labwarden/statefile.h"
 #include "labwarden/sensor.h"
 
 #define MAX_RULE_PATHS 64
+#define ACTIONS_FILE	"actions.json"
 
 static const char replay_usage[] =
 "usage: labwarden replay [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -285,6 +287,12 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		engine.capturer = &capturer;
 	}
 	engine.act = o->act;
+	if (o->state && o->act) {	/* what a past run left in place */
+		json_t *doc = lw_state_read(o->state, ACTIONS_FILE, "actions");
+		if (doc)
+			lw_action_log_from_json(engine.log, doc);
+		json_decref(doc);
+	}
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
 	sensor.tick_ctx = &engine;
@@ -299,6 +307,12 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	lw_progress_finish(&progress);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	bool saved = lw_sensor_finish(&sensor, err, sizeof err);
+	if (saved && o->state && o->act) {
+		json_t *doc = lw_action_log_to_json(engine.log);
+		saved = lw_state_write(o->state, ACTIONS_FILE, doc, err,
+		    sizeof err);
+		json_decref(doc);
+	}
 
 	int rc = finish_output(out, o->output, &writer);
 	if (!saved) {

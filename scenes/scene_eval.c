@@ -380,8 +380,8 @@ static bool nft_ready(struct lw_scene_engine *eng)
  * status; the reason goes to detail.
  */
 static const char *carry_out(struct lw_scene_engine *eng,
-    const struct lw_action *a, const char *backend, const char *target,
-    uint64_t for_ns, uint64_t now, json_t *o)
+    const struct lw_action *a, const char *scene, const char *backend,
+    const char *target, uint64_t for_ns, uint64_t now, json_t *o)
 {
 	char err[512];
 	const char *type = backend_type(eng->cfg, backend);
@@ -419,6 +419,12 @@ static const char *carry_out(struct lw_scene_engine *eng,
 		json_object_set_new(o, "detail", json_string(err));
 		return "failed";
 	}
+	if (a->kind == LW_ACT_RELEASE)
+		lw_action_log_remove(eng->log, target);
+	else
+		json_object_set_new(o, "id", json_integer((json_int_t)
+		    lw_action_log_add(eng->log, lw_action_name(a->kind), target,
+		    backend, scene, now, now + for_ns)));
 	return "done";
 }
 
@@ -455,7 +461,8 @@ static json_t *action_json(struct lw_scene_engine *eng,
 	else if ((a->kind == LW_ACT_LOCKDOWN || a->kind == LW_ACT_QUARANTINE ||
 	    a->kind == LW_ACT_RELEASE) && eng->act && a->target &&
 	    strcmp(status, "refused") != 0)
-		status = carry_out(eng, a, backend, text, for_ns, fi->now_ns, o);
+		status = carry_out(eng, a, fi->sc->name, backend, text, for_ns,
+		    fi->now_ns, o);
 	json_object_set_new(o, "status", json_string(status));
 	if (for_ns && a->kind != LW_ACT_RELEASE)
 		json_object_set_new(o, "until", json_string(lw_time_format(
@@ -772,9 +779,26 @@ static uint64_t next_run(const struct lw_scene *sc, uint64_t now_ns)
 	    now_ns + sc->period_ns;
 }
 
+/* The first time the clock is known: settle what a past run left. */
+static void reconcile_actions(struct lw_scene_engine *eng, uint64_t now_ns)
+{
+	struct lw_action_log *log = eng->log;
+
+	log->reconciled = true;
+	if (!eng->act || log->n == 0 || !nft_ready(eng))
+		return;
+	lw_action_log_reconcile(log, &eng->nft, now_ns);
+	fprintf(stderr, "labwarden: actions from the last run: %zu live "
+	    "(%u put back with their time left), %u expired and released"
+	    "%s\n", log->n, log->reapplied, log->expired, log->failed ?
+	    "; some could not be put back" : "");
+}
+
 void lw_scene_engine_tick(struct lw_scene_engine *eng, uint64_t now_ns)
 {
 	eng->now_ns = now_ns;
+	if (!eng->log->reconciled)
+		reconcile_actions(eng, now_ns);
 	for (unsigned i = 0; i < eng->set->nscenes; i++) {
 		struct lw_scene *sc = eng->set->scenes[i];
 		if (sc->on != LW_EV_COUNT || !sc->enabled)
@@ -840,8 +864,9 @@ bool lw_scene_engine_init(struct lw_scene_engine *eng,
 	eng->writer = writer;
 	eng->cfg = cfg;
 	eng->soft_allow_ns = cfg->soft_allow_ns;
-	if (!lw_table_init(&eng->soft_allow, "soft_allow", SOFT_ALLOW_CAPACITY,
-	    8, 8)) {
+	eng->log = calloc(1, sizeof *eng->log);
+	if (!eng->log || !lw_table_init(&eng->soft_allow, "soft_allow",
+	    SOFT_ALLOW_CAPACITY, 8, 8)) {
 		snprintf(err, errlen, "scenes: out of memory");
 		return false;
 	}
@@ -874,6 +899,8 @@ bool lw_scene_engine_reload(struct lw_scene_engine *eng,
 void lw_scene_engine_free(struct lw_scene_engine *eng)
 {
 	lw_nft_close(&eng->nft);
+	free(eng->log);
+	eng->log = NULL;
 	lw_table_free(&eng->soft_allow);
 	if (eng->set)
 		free_index(eng->set);

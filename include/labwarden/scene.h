@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "labwarden/actions.h"
 #include "labwarden/config.h"
 #include "labwarden/diag.h"
 #include "labwarden/events.h"
@@ -169,6 +170,8 @@ struct lw_scene_engine {
 	struct lw_nft nft;
 	bool	 nft_tried;
 	char	 nft_error[256];
+	/* The actions carried out, for state_dir and restarts. */
+	struct lw_action_log *log;
 	/* Times of the automatic blocks of the last hour (max_per_hour). */
 	uint64_t recent[LW_SCENE_MAX_RECENT];
 	unsigned nrecent, recent_head;

@@ -11,7 +11,9 @@ labwarden runs) and "attacker" (192.168.1.66).  The demo is replayed in
   - the new phone's MAC is in quarantine_mac for about a day;
   - a scene that tries to lock down the protected gateway is refused;
   - actions.max_per_hour caps automatic blocks, refused with the reason;
-  - `labwarden release` takes the scanner out and its ping works again.
+  - `labwarden release` takes the scanner out and its ping works again;
+  - with --state, a lockdown the kernel lost is put back on the next run
+    with the time it had left, and one that expired is released.
 Needs root (CAP_NET_ADMIN) and iproute2/nftables; exits 77 (skipped)
 without them.
 
@@ -87,6 +89,52 @@ def replay(lw, demo, rules, cfg):
                  for a in e["actions"]]
 
 
+def one_packet(path, when):
+    """An ARP request from the laptop at time 'when' (epoch seconds)."""
+    import struct
+    frame = (b"\xff" * 6 + bytes.fromhex("3c22fb102030") + b"\x08\x06" +
+             struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1,
+                         bytes.fromhex("3c22fb102030"),
+                         bytes([192, 168, 1, 20]), b"\0" * 6,
+                         bytes([192, 168, 1, 1])) + b"\0" * 18)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        f.write(struct.pack("<IIII", when, 0, len(frame), len(frame)) + frame)
+
+
+def test_state(lw, demo, rules_dir, cfg, tmp):
+    state = os.path.join(tmp, "state")
+    os.mkdir(state)
+    res = run(["ip", "netns", "exec", LAB, lw, "replay", "--act", "-c", cfg,
+               "-r", rules_dir, "--state", state, "--emit", "none", demo])
+    with open(os.path.join(state, "actions.json")) as f:
+        saved = json.load(f)
+    scan = [a for a in saved["actions"] if a["target"] == "192.168.1.66"]
+    check(res.returncode == 0 and scan and scan[0]["action"] == "lockdown",
+          "--state keeps the scanner's lockdown in actions.json")
+    sh("ip", "netns", "exec", LAB, "nft", "flush", "set", "inet",
+       "labwarden", "lockdown4")
+    later = os.path.join(tmp, "later.pcap")
+    trigger = scan[0]["until_ns"] // 10**9 - 3600
+    one_packet(later, trigger + 1800)              # half an hour on
+    res = run(["ip", "netns", "exec", LAB, lw, "replay", "--act", "-c", cfg,
+               "-r", rules_dir, "--state", state, "--emit", "none", later])
+    left = elements(nft_set("lockdown4")).get("192.168.1.66", 0)
+    check("put back" in res.stderr and 1790 <= left <= 1800,
+          f"a lost lockdown is put back with its time left ({left} s)")
+    much_later = os.path.join(tmp, "much-later.pcap")
+    one_packet(much_later, trigger + 7200)         # two hours on
+    res = run(["ip", "netns", "exec", LAB, lw, "replay", "--act", "-c", cfg,
+               "-r", rules_dir, "--state", state, "--emit", "none",
+               much_later])
+    with open(os.path.join(state, "actions.json")) as f:
+        saved = json.load(f)
+    check("192.168.1.66" not in elements(nft_set("lockdown4")) and
+          not [a for a in saved["actions"] if a["target"] == "192.168.1.66"]
+          and "expired and released" in res.stderr,
+          "an expired lockdown is released and forgotten")
+
+
 def main():
     lw, pcaps, rules = (os.path.abspath(a) for a in sys.argv[1:4])
     demo = os.path.join(pcaps, "demo.pcap")
@@ -156,6 +204,7 @@ def main():
             check(rel.returncode == 2 and "neither an IP nor a MAC" in
                   rel.stderr, "a target that is no address: exit 2")
 
+            test_state(lw, demo, rules_dir, cfg, tmp)
             with open(cfg, "a") as f:
                 f.write("actions:\n  max_per_hour: 2\n")
             res, actions = replay(lw, demo, rules_dir, cfg)
