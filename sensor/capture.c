@@ -28,7 +28,9 @@
 #define WRITER_QUEUE	(4 * MIB)	/* packets on their way to disk */
 
 struct lw_ring_rec {
-	uint64_t ts_ns, seq;
+	uint64_t ts_ns;		/* the packet's own time, for its header */
+	uint64_t clock_ns;	/* the sensor's clock: never goes back */
+	uint64_t seq;
 	uint32_t off, len, wirelen, span;
 	struct lw_addr src, dst;
 	uint8_t	 smac[6], dmac[6];
@@ -71,13 +73,13 @@ static void ring_drop_oldest(struct lw_pktring *r)
 }
 
 static void ring_put(struct lw_pktring *r, const struct lw_packet *pkt,
-    const uint8_t *data)
+    const uint8_t *data, uint64_t now_ns)
 {
 	uint32_t len = pkt->caplen;
 
 	if (len == 0 || len > r->arena_size)
 		return;
-	while (r->rec_count && pkt->ts_ns - ring_at(r, 0)->ts_ns >
+	while (r->rec_count && now_ns - ring_at(r, 0)->clock_ns >
 	    r->max_age_ns)
 		ring_drop_oldest(r);
 	for (;;) {	/* each pass drops a record: bounded by rec_count */
@@ -90,6 +92,7 @@ static void ring_put(struct lw_pktring *r, const struct lw_packet *pkt,
 			struct lw_ring_rec *rec = ring_at(r, r->rec_count);
 			memset(rec, 0, sizeof *rec);
 			rec->ts_ns = pkt->ts_ns;
+			rec->clock_ns = now_ns;
 			rec->seq = r->next_seq;
 			rec->off = (uint32_t)off;
 			rec->len = len;
@@ -222,7 +225,7 @@ static void write_lookback(struct lw_capturer *c, struct lw_capture *cap,
 
 	for (size_t i = 0; i < r->rec_count && cap->active; i++) {
 		const struct lw_ring_rec *rec = ring_at(r, i);
-		if (rec->ts_ns < since_ns)
+		if (rec->clock_ns < since_ns)
 			continue;
 		header_of(rec->ts_ns, rec->len, rec->wirelen, &hdr);
 		const uint8_t *data = r->arena + rec->off;
@@ -444,14 +447,14 @@ bool lw_capturer_start(struct lw_capturer *c, const char *scene,
 }
 
 void lw_capturer_packet(struct lw_capturer *c, const struct lw_packet *pkt,
-    const uint8_t *data)
+    const uint8_t *data, uint64_t now_ns)
 {
 	struct pcap_pkthdr hdr;
 	bool hdr_ready = false;
 
 	if (!c->enabled)
 		return;
-	lw_capturer_tick(c, pkt->ts_ns);
+	lw_capturer_tick(c, now_ns);
 	for (int i = 0; i < LW_CAPTURE_MAX; i++) {
 		struct lw_capture *cap = &c->caps[i];
 		if (!cap->active)
@@ -462,9 +465,9 @@ void lw_capturer_packet(struct lw_capturer *c, const struct lw_packet *pkt,
 		}
 		if (matches(cap, &pkt->src_ip, &pkt->dst_ip, pkt->src_mac,
 		    pkt->dst_mac, &hdr, data))
-			write_one(c, cap, &hdr, data, pkt->ts_ns);
+			write_one(c, cap, &hdr, data, now_ns);
 	}
-	ring_put(&c->ring, pkt, data);
+	ring_put(&c->ring, pkt, data, now_ns);
 	c->ring.next_seq++;
 }
 

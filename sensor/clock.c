@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <stdint.h>
+
 #include "labwarden/clock.h"
 
 void lw_clock_init_replay(struct lw_clock *clock)
@@ -21,8 +23,16 @@ void lw_clock_init_live(struct lw_clock *clock)
 	clock->now_ns = 0;
 }
 
+/*
+ * A damaged timestamp may claim any time; past the year 2262 (INT64_MAX
+ * ns) it is held there, so that "now + a duration" can never wrap.
+ */
+#define CLOCK_MAX_NS	((uint64_t)INT64_MAX)
+
 void lw_clock_observe(struct lw_clock *clock, uint64_t packet_ns)
 {
+	if (packet_ns > CLOCK_MAX_NS)
+		packet_ns = CLOCK_MAX_NS;
 	if (!clock->live && packet_ns > clock->now_ns)
 		clock->now_ns = packet_ns;
 }

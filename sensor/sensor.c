@@ -256,7 +256,7 @@ void lw_sensor_packet(struct lw_sensor *s, struct lw_packet *pkt,
 	/* After the scenes had the packet's facts: a capture they start
 	 * gets this packet too, then the ring keeps it for later ones. */
 	if (s->capturer)
-		lw_capturer_packet(s->capturer, pkt, data);
+		lw_capturer_packet(s->capturer, pkt, data, lw_sensor_now(s));
 }
 
 static json_t *tables_json(const struct lw_sensor *s)

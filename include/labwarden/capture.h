@@ -83,7 +83,7 @@ void	 lw_capturer_begin_source(struct lw_capturer *c, int linktype,
 	    uint64_t now_ns);
 /* Every packet, decoded: into the ring and to the captures it matches. */
 void	 lw_capturer_packet(struct lw_capturer *c, const struct lw_packet *pkt,
-	    const uint8_t *data);
+	    const uint8_t *data, uint64_t now_ns);
 /*
  * Start a capture of target (IP or MAC text) for for_ns from now.  On
  * success path holds the file; on failure err says why (and the
