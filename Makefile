@@ -16,7 +16,8 @@ PREFIX     ?= /usr/local
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
              libyaml-dev libpsl-dev publicsuffix ieee-data libnftables-dev \
              python3
-DEPS_TEST  = libcmocka-dev clang tshark arpwatch nftables iproute2 iputils-ping
+DEPS_TEST  = libcmocka-dev clang tshark arpwatch nftables iproute2 \
+             iputils-ping tcpreplay
 
 .PHONY: all demo test deps deps-test build build-asan bench fuzz install clean
 

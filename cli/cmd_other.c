@@ -112,14 +112,6 @@ static int not_yet(int argc, char **argv, const char *help)
 	return LW_EXIT_RUNTIME;
 }
 
-int lw_cmd_run(int argc, char **argv)
-{
-	return not_yet(argc, argv,
-	    "usage: labwarden run [-c CONFIG]\n\n"
-	    "Live sensing from the sources in CONFIG.\n\n"
-	    "example:\n  labwarden run -c /etc/labwarden/labwarden.yaml\n");
-}
-
 int lw_cmd_release(int argc, char **argv)
 {
 	static const char help[] =

@@ -25,6 +25,9 @@ static const char *const dns_keys[] = {
 	"tunnel_window", NULL
 };
 static const char *const connections_keys[] = { "udp_timeout", NULL };
+static const char *const source_keys[] = {
+	"pcap", "nflog", "filter", "snaplen", "buffer_mb", "promiscuous", NULL
+};
 static const char *const actions_keys[] = {
 	"default_backend", "max_per_hour", "soft_allow", NULL
 };
@@ -289,6 +292,78 @@ static void load_capture(struct lw_ydoc *y, struct lw_config *cfg,
 }
 
 /* The keys of a mapping (backends:, keys:) as names, in order. */
+static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *map)
+{
+	if (!lw_ydoc_is_map(y, map, "sources"))
+		return;
+	if (cfg->nsources == LW_MAX_SOURCES) {
+		lw_ydoc_error(y, map, "sources: more than %d", LW_MAX_SOURCES);
+		return;
+	}
+	struct lw_source *src = &cfg->sources[cfg->nsources];
+	memset(src, 0, sizeof *src);
+	src->promiscuous = true;
+	bool named = false;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = lw_ydoc_node(y, p->key);
+		yaml_node_t *val = lw_ydoc_node(y, p->value);
+		const char *text;
+		if (key_is(key, "pcap") && !named) {
+			if ((text = lw_ydoc_str(y, val, "sources.pcap"))) {
+				src->kind = LW_SRC_PCAP;
+				src->iface = strdup(text);
+				named = true;
+			}
+		} else if (key_is(key, "nflog") && !named) {
+			if (lw_ydoc_uint(y, val, "sources.nflog", 65535,
+			    &src->group)) {
+				src->kind = LW_SRC_NFLOG;
+				named = true;
+			}
+		} else if (key_is(key, "filter")) {
+			if ((text = lw_ydoc_str(y, val, "sources.filter"))) {
+				free(src->filter);
+				src->filter = strdup(text);
+			}
+		} else if (key_is(key, "snaplen"))
+			lw_ydoc_uint(y, val, "sources.snaplen", 262144,
+			    &src->snaplen);
+		else if (key_is(key, "buffer_mb"))
+			lw_ydoc_uint(y, val, "sources.buffer_mb", 1024,
+			    &src->buffer_mb);
+		else if (key_is(key, "promiscuous")) {
+			text = lw_ydoc_str(y, val, "sources.promiscuous");
+			if (text && strcmp(text, "true") && strcmp(text, "false"))
+				lw_ydoc_error(y, val, "sources.promiscuous: "
+				    "true or false");
+			src->promiscuous = !text || strcmp(text, "false") != 0;
+		} else if (key_is(key, "pcap") || key_is(key, "nflog"))
+			lw_ydoc_error(y, key, "sources: one of pcap: or nflog: "
+			    "per entry");
+		else
+			lw_ydoc_unknown_key(y, key, "sources", source_keys);
+	}
+	if (!named) {
+		lw_ydoc_error(y, map, "sources: an entry needs pcap: IFACE or "
+		    "nflog: GROUP");
+		free(src->filter);
+		return;
+	}
+	cfg->nsources++;
+}
+
+static void load_sources(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *list)
+{
+	if (!lw_ydoc_is_seq(y, list, "sources"))
+		return;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	    it < list->data.sequence.items.top; it++)
+		load_source(y, cfg, lw_ydoc_node(y, *it));
+}
+
 /* A backend's type:, checked against the kinds the action layer has. */
 static char *backend_type(struct lw_ydoc *y, const yaml_node_t *map,
     const char *name)
@@ -360,6 +435,10 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 		if (key_is(key, "default_backend")) {
 			if ((text = lw_ydoc_str(y, val, "actions.default_backend"))) {
 				free(cfg->default_backend);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		free(cfg->sources[i].iface);
+		free(cfg->sources[i].filter);
+	}
 				cfg->default_backend = strdup(text);
 			}
 		} else if (key_is(key, "max_per_hour"))
@@ -402,7 +481,7 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 	else if (key_is(key, "capture_dir"))
 		set_path(y, val, "capture_dir", &cfg->capture_dir);
 	else if (key_is(key, "sources"))
-		lw_ydoc_is_seq(y, val, "sources");
+		load_sources(y, cfg, val);
 	else if (key_is(key, "mqtt"))
 		cfg->has_mqtt = lw_ydoc_is_map(y, val, "mqtt");
 	else if (known(key, top_keys))	/* sections checked elsewhere */
@@ -458,6 +537,10 @@ void lw_config_free(struct lw_config *cfg)
 	for (size_t i = 0; i < cfg->nkeys; i++)
 		free(cfg->key_names[i]);
 	free(cfg->default_backend);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		free(cfg->sources[i].iface);
+		free(cfg->sources[i].filter);
+	}
 	lw_config_defaults(cfg);
 }
 

@@ -231,6 +231,13 @@ static void tick(struct lw_sensor *s)
 		s->on_tick(s->tick_ctx, now);
 }
 
+void lw_sensor_idle(struct lw_sensor *s)
+{
+	if (s->capturer)
+		lw_capturer_tick(s->capturer, lw_sensor_now(s));
+	tick(s);
+}
+
 void lw_sensor_begin_source(struct lw_sensor *s, int linktype)
 {
 	lw_stats_begin_link(&s->stats, linktype);

@@ -26,6 +26,21 @@ struct lw_network {
 	size_t	 ncidrs;
 };
 
+#define LW_MAX_SOURCES		8
+
+enum lw_source_kind { LW_SRC_PCAP, LW_SRC_NFLOG };
+
+/* One entry of sources: (for `run`). */
+struct lw_source {
+	enum lw_source_kind kind;
+	char	*iface;		/* pcap: the interface */
+	uint64_t group;		/* nflog: the group */
+	char	*filter;	/* BPF, or NULL */
+	uint64_t snaplen;	/* 0: the default (262144) */
+	uint64_t buffer_mb;	/* kernel buffer, 0: the default (4) */
+	bool	 promiscuous;	/* default true: a mirror port */
+};
+
 struct lw_config {
 	char	*path;		/* NULL: built-in defaults only */
 	struct lw_network networks[LW_MAX_NETWORKS];
@@ -43,6 +58,9 @@ struct lw_config {
 	size_t	 nallowlists;
 	uint64_t memory_mb;
 	bool	 has_mqtt;
+
+	struct lw_source sources[LW_MAX_SOURCES];
+	size_t	 nsources;
 
 	/* Sensing (extensions to the interface's keys). */
 	char	*oui_dir;		/* inventory.oui_dir */

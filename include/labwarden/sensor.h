@@ -85,6 +85,8 @@ void	 lw_sensor_begin_source(struct lw_sensor *s, int linktype);
 /* pkt carries the capture facts; it is decoded here in place. */
 void	 lw_sensor_packet(struct lw_sensor *s, struct lw_packet *pkt,
 	    const uint8_t *data);
+/* No packet for a while (live): let time-driven work run. */
+void	 lw_sensor_idle(struct lw_sensor *s);
 /* End of input: pending facts, the stats event, state saved.  False
  * (message in err) only when saving state failed. */
 bool	 lw_sensor_finish(struct lw_sensor *s, char *err, size_t errlen);
