@@ -67,12 +67,21 @@ void lw_dnswatch_free(struct lw_dnswatch *dw)
 	lw_table_free(&dw->tcp_streams);
 }
 
+/* Bits set in a word, without a libgcc call on CPUs built for no popcnt. */
+static unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 uint32_t lw_dnswatch_distinct(const uint64_t bits[LW_DNS_SUBDOMAIN_BITS / 64])
 {
 	unsigned zero = 0;
 
 	for (unsigned i = 0; i < LW_DNS_SUBDOMAIN_BITS / 64; i++)
-		zero += 64 - (unsigned)__builtin_popcountll(bits[i]);
+		zero += 64 - popcount64(bits[i]);
 	if (zero == 0)		/* saturated: the estimator's ceiling */
 		zero = 1;
 	double m = LW_DNS_SUBDOMAIN_BITS;
@@ -115,12 +124,12 @@ static void emit_new_domain(struct lw_sensor *s, const struct lw_packet *pkt,
 
 /* new_domain for a query, after the learning period. */
 static void check_new_domain(struct lw_dnswatch *dw, struct lw_sensor *s,
-    const struct lw_packet *pkt, const char *qname, const char *domain)
+    const struct lw_packet *pkt, const char *qname, const char *domain,
+    uint64_t hash)
 {
 	struct host_domain_key key;
 	bool host_new, net_new;
 	uint64_t now = lw_sensor_now(s);
-	uint64_t hash = lw_hash64(domain, strlen(domain));
 
 	if (!domain_worth_learning(qname, domain))
 		return;
@@ -196,8 +205,8 @@ static void question_fact(struct lw_dnswatch *dw, struct lw_sensor *s,
 	lw_fact_num(&f, LW_DNS_F_LONGEST_LABEL, q->longest_label);
 	lw_fact_real(&f, LW_DNS_F_ENTROPY, shape.sub_entropy);
 	bool plain_query = !ctx->response && strcmp(ctx->service, "dns") == 0;
+	uint64_t hash = plain_query ? lw_hash64(domain, strlen(domain)) : 0;
 	if (plain_query) {
-		uint64_t hash = lw_hash64(domain, strlen(domain));
 		struct shape_state *st = update_shape(dw, s, pkt, hash,
 		    q->name, shape.sub_length, q->qtype);
 		lw_fact_num(&f, LW_DNS_F_SUBDOMAINS,
@@ -213,7 +222,7 @@ static void question_fact(struct lw_dnswatch *dw, struct lw_sensor *s,
 	}
 	lw_sensor_emit(s, &f);
 	if (plain_query)
-		check_new_domain(dw, s, pkt, q->name, domain);
+		check_new_domain(dw, s, pkt, q->name, domain, hash);
 }
 
 static void dns_message(struct lw_dnswatch *dw, struct lw_sensor *s,

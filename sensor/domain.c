@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,7 +47,8 @@ const char *lw_registered_domain(const struct lw_psl *psl, const char *name)
 void lw_name_shape(const char *name, const char *registered,
     struct lw_name_shape *shape)
 {
-	size_t counts[256] = { 0 }, label = 0;
+	uint16_t counts[256];	/* only the entries of bytes seen are used */
+	size_t label = 0;
 
 	memset(shape, 0, sizeof *shape);
 	shape->length = strlen(name);
@@ -63,17 +65,23 @@ void lw_name_shape(const char *name, const char *registered,
 	}
 	if (registered > name && registered <= name + shape->length)
 		shape->sub_length = (size_t)(registered - name) - 1;
+	/* Entropy of the subdomain's bytes, dots left out.  The counts are
+	 * cleared for the bytes present only: no 512-byte clear per name. */
+	const unsigned char *sub = (const unsigned char *)name;
 	size_t n = 0;
-	for (size_t i = 0; i < shape->sub_length; i++) {
-		if (name[i] == '.')
-			continue;
-		counts[(unsigned char)name[i]]++;
-		n++;
-	}
-	for (size_t c = 0; c < 256 && n; c++) {
-		if (!counts[c])
+	for (size_t i = 0; i < shape->sub_length; i++)
+		counts[sub[i]] = 0;
+	for (size_t i = 0; i < shape->sub_length; i++)
+		if (sub[i] != '.') {
+			counts[sub[i]]++;
+			n++;
+		}
+	for (size_t i = 0; i < shape->sub_length && n; i++) {
+		unsigned c = sub[i];
+		if (c == '.' || counts[c] == 0)
 			continue;
 		double p = (double)counts[c] / (double)n;
 		shape->sub_entropy -= p * log2(p);
+		counts[c] = 0;	/* each byte value once */
 	}
 }

@@ -156,13 +156,36 @@ static bool load_file(struct lw_oui *oui, struct growing *g, const char *path,
 	return true;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static size_t slot_of(uint64_t prefix, uint8_t bits, size_t mask)
 {
-	const struct lw_oui_entry *x = a, *y = b;
+	uint64_t h = (prefix | bits) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & mask;
+}
 
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	return (int)x->bits - (int)y->bits;
+/* The rows read become a table at most half full; the first row for a
+ * (prefix, length) wins, as the registry lists each once. */
+static bool build_table(struct lw_oui *oui)
+{
+	size_t n = 1024;
+
+	while (n < oui->count * 2)
+		n <<= 1;
+	oui->slots = calloc(n, sizeof *oui->slots);
+	if (!oui->slots)
+		return false;
+	oui->nslots = n;
+	for (size_t i = 0; i < oui->count; i++) {
+		const struct lw_oui_entry *e = &oui->entries[i];
+		size_t j = slot_of(e->prefix, e->bits, n - 1);
+		while (oui->slots[j].bits && !(oui->slots[j].prefix ==
+		    e->prefix && oui->slots[j].bits == e->bits))
+			j = (j + 1) & (n - 1);
+		if (!oui->slots[j].bits)
+			oui->slots[j] = *e;
+	}
+	free(oui->entries);
+	oui->entries = NULL;
+	return true;
 }
 
 bool lw_oui_load(struct lw_oui *oui, const char *dir, char *err,
@@ -185,13 +208,18 @@ bool lw_oui_load(struct lw_oui *oui, const char *dir, char *err,
 			return false;
 		}
 	}
-	qsort(oui->entries, oui->count, sizeof *oui->entries, cmp_entry);
+	if (!build_table(oui)) {
+		snprintf(err, errlen, "%s: out of memory", dir);
+		lw_oui_free(oui);
+		return false;
+	}
 	return true;
 }
 
 void lw_oui_free(struct lw_oui *oui)
 {
 	free(oui->entries);
+	free(oui->slots);
 	free(oui->names);
 	memset(oui, 0, sizeof *oui);
 }
@@ -199,8 +227,16 @@ void lw_oui_free(struct lw_oui *oui)
 static const struct lw_oui_entry *find(const struct lw_oui *oui,
     uint64_t prefix, uint8_t bits)
 {
-	struct lw_oui_entry key = { prefix, 0, bits };
-	return bsearch(&key, oui->entries, oui->count, sizeof key, cmp_entry);
+	size_t mask = oui->nslots - 1;
+
+	/* At most half full: a probe always meets an empty slot. */
+	for (size_t j = slot_of(prefix, bits, mask);; j = (j + 1) & mask) {
+		const struct lw_oui_entry *e = &oui->slots[j];
+		if (!e->bits)
+			return NULL;
+		if (e->prefix == prefix && e->bits == bits)
+			return e;
+	}
 }
 
 const char *lw_oui_vendor(const struct lw_oui *oui, const uint8_t mac[6])
@@ -208,7 +244,7 @@ const char *lw_oui_vendor(const struct lw_oui *oui, const uint8_t mac[6])
 	static const uint8_t lengths[] = { 36, 28, 24 };
 	uint64_t addr = 0;
 
-	if (!oui->count || lw_mac_is_local(mac) || lw_mac_is_group(mac))
+	if (!oui->nslots || lw_mac_is_local(mac) || lw_mac_is_group(mac))
 		return NULL;
 	for (int i = 0; i < 6; i++)
 		addr = addr << 8 | mac[i];

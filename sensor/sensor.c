@@ -2,6 +2,7 @@
  * sensor.c - the per-packet pipeline (see sensor.h).
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "labwarden/sensor.h"
 #include "labwarden/statefile.h"
@@ -97,8 +98,9 @@ static bool load_reference(struct lw_sensor *s, FILE *report, char *err,
 	if (!lw_oui_load(&s->oui, cfg->oui_dir ? cfg->oui_dir :
 	    LW_OUI_DIR_DEFAULT, err, errlen))
 		return false;
-	s->psl = lw_psl_load(cfg->psl_path ? cfg->psl_path : LW_PSL_DEFAULT,
-	    err, errlen);
+	const char *psl = cfg->psl_path ? cfg->psl_path :
+	    access(LW_PSL_DAFSA, R_OK) == 0 ? LW_PSL_DAFSA : LW_PSL_DEFAULT;
+	s->psl = lw_psl_load(psl, err, errlen);
 	if (!s->psl)
 		return false;
 	lw_blocklist_init(&s->blocklist);

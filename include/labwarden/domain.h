@@ -12,6 +12,8 @@
 #include <stddef.h>
 
 #define LW_PSL_DEFAULT "/usr/share/publicsuffix/public_suffix_list.dat"
+/* The same list compiled by Debian: loads in a third of the time. */
+#define LW_PSL_DAFSA "/usr/share/publicsuffix/public_suffix_list.dafsa"
 
 struct lw_psl;
 

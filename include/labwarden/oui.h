@@ -2,8 +2,10 @@
  * oui.h - MAC address vendor names from the IEEE registry.
  *
  * Loads Debian's ieee-data CSV files (oui.csv: 24-bit MA-L prefixes;
- * mam.csv: 28-bit MA-M; oui36.csv: 36-bit MA-S) once into one sorted
- * array and answers lookups by binary search, longest prefix first.
+ * mam.csv: 28-bit MA-M; oui36.csv: 36-bit MA-S) once into one hash
+ * table keyed by (prefix, length) and answers a lookup with at most
+ * three probes, longest prefix first.  (A hash table, not a sorted
+ * array: sorting 40,000 rows was a third of the start-up time.)
  * Locally administered addresses (randomized phones, VMs) have no
  * vendor by definition.
  */
@@ -19,8 +21,10 @@
 struct lw_oui_entry;
 
 struct lw_oui {
-	struct lw_oui_entry *entries;	/* sorted by prefix, then length */
+	struct lw_oui_entry *entries;	/* as read, then replaced by... */
 	size_t	 count;
+	struct lw_oui_entry *slots;	/* ...an open-addressed table */
+	size_t	 nslots;		/* a power of two, or 0 */
 	char	*names;		/* all vendor names, NUL-separated */
 	size_t	 names_len;
 	size_t	 bad_lines;	/* lines that did not parse */
