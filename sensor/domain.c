@@ -6,12 +6,33 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <libpsl.h>
 
 #include "labwarden/domain.h"
+#include "labwarden/table.h"
+
+/*
+ * libpsl's lookup is the costliest step of a DNS question, and names
+ * repeat: a small direct-mapped cache remembers, per name hash, where
+ * the registered domain starts.  A stale or colliding entry can only
+ * point at a label start inside the name, checked before use.
+ */
+#define CACHE_SLOTS	4096
+
+struct psl_cache {
+	uint64_t hash[CACHE_SLOTS];
+	uint16_t offset[CACHE_SLOTS];
+	uint16_t length[CACHE_SLOTS];
+};
+
+struct lw_psl {
+	psl_ctx_t *ctx;
+	struct psl_cache cache;
+};
 
 struct lw_psl *lw_psl_load(const char *path, char *err, size_t errlen)
 {
@@ -21,27 +42,44 @@ struct lw_psl *lw_psl_load(const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		return NULL;
 	}
-	psl_ctx_t *psl = psl_load_file(path);
-	if (!psl) {
+	struct lw_psl *psl = calloc(1, sizeof *psl);
+	if (!psl || !(psl->ctx = psl_load_file(path))) {
+		free(psl);
 		snprintf(err, errlen, "%s: not a Public Suffix List", path);
 		return NULL;
 	}
-	return (struct lw_psl *)psl;
+	return psl;
 }
 
 void lw_psl_free(struct lw_psl *psl)
 {
-	if (psl)
-		psl_free((psl_ctx_t *)psl);
+	if (psl) {
+		psl_free(psl->ctx);
+		free(psl);
+	}
 }
 
-const char *lw_registered_domain(const struct lw_psl *psl, const char *name)
+const char *lw_registered_domain(struct lw_psl *psl, const char *name)
 {
-	const char *reg = psl_registrable_domain((const psl_ctx_t *)psl, name);
+	struct psl_cache *cache = &psl->cache;
+	size_t len = strlen(name);
+	uint64_t h = lw_hash64(name, len);	/* never 0: 0 is empty */
+	size_t slot = (size_t)(h >> 20) % CACHE_SLOTS;
 
+	if (cache->hash[slot] == h && cache->length[slot] == len &&
+	    cache->offset[slot] <= len)
+		return name + cache->offset[slot];
 	/* libpsl returns a pointer into name, or NULL when name is itself
 	 * a public suffix (or empty). */
-	return reg ? reg : name;
+	const char *reg = psl_registrable_domain(psl->ctx, name);
+	if (!reg)
+		reg = name;
+	if (len < UINT16_MAX) {
+		cache->hash[slot] = h;
+		cache->length[slot] = (uint16_t)len;
+		cache->offset[slot] = (uint16_t)(reg - name);
+	}
+	return reg;
 }
 
 void lw_name_shape(const char *name, const char *registered,

@@ -30,7 +30,7 @@ void	 lw_psl_free(struct lw_psl *psl);
  * PSL's "*" default rule: "lan" is a suffix, so "printer.lan").  The
  * result points into name; never NULL.
  */
-const char *lw_registered_domain(const struct lw_psl *psl, const char *name);
+const char *lw_registered_domain(struct lw_psl *psl, const char *name);
 
 /* Facts about the part of a name left of its registered domain. */
 struct lw_name_shape {

@@ -109,6 +109,12 @@ static void test_registered_domains(void **state)
 	assert_string_equal(lw_registered_domain(psl, "printer.lan"),
 	    "printer.lan");
 	assert_string_equal(lw_registered_domain(psl, ""), "");
+	/* the cache answers by offset: the same name in another buffer */
+	char again[32];
+	strcpy(again, "www.bbc.co.uk");
+	assert_ptr_equal(lw_registered_domain(psl, again), again + 4);
+	strcpy(again, "news.bbc.co.uk");	/* same slot or not: right */
+	assert_string_equal(lw_registered_domain(psl, again), "bbc.co.uk");
 
 	const char *tunnel = "ab12.cd34.t.exfil-demo.net";
 	lw_name_shape(tunnel, lw_registered_domain(psl, tunnel), &shape);
