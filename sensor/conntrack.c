@@ -6,8 +6,10 @@
 #include "labwarden/conntrack.h"
 #include "labwarden/sensor.h"
 
+/* A flow is kept once for both directions (see flow_of). */
 struct flow_state {
 	uint64_t last_ns;
+	bool	 opened_by_lo;	/* the lower endpoint sent first */
 };
 
 bool lw_conntrack_init(struct lw_conntrack *ct, uint32_t capacity,
@@ -70,44 +72,44 @@ static void emit_conn(struct lw_sensor *s, const struct lw_packet *pkt)
 	lw_sensor_emit(s, &f);
 }
 
-/* True when key was seen within the timeout; refreshes it either way. */
-static bool recently_seen(struct lw_conntrack *ct, const struct lw_flow_key *key,
-    uint64_t now, uint64_t timeout, bool insert)
+/*
+ * The flow of a packet with its endpoints in a fixed order (the lower
+ * address and port first), so that one lookup finds it from either
+ * direction; *from_lo says whether this packet comes from the lower one.
+ */
+static void flow_of(const struct lw_packet *pkt, struct lw_flow_key *key,
+    bool *from_lo)
 {
-	bool created = false;
-	struct flow_state *st = insert ?
-	    lw_table_put(&ct->flows, key, &created) :
-	    lw_table_get(&ct->flows, key);
+	struct lw_flow_key fwd, rev;
 
-	if (!st)
-		return false;
-	bool fresh = !created && now - st->last_ns < timeout;
-	st->last_ns = now;
-	return fresh;
+	lw_flow_key_of(pkt, false, &fwd);
+	lw_flow_key_of(pkt, true, &rev);
+	int order = memcmp(fwd.src, fwd.dst, sizeof fwd.src);
+	*from_lo = order < 0 || (order == 0 && fwd.src_port <= fwd.dst_port);
+	*key = *from_lo ? fwd : rev;
 }
 
 void lw_conntrack_packet(struct lw_conntrack *ct, struct lw_sensor *s,
     const struct lw_packet *pkt)
 {
-	struct lw_flow_key key, rev;
+	struct lw_flow_key key;
+	bool from_lo, created;
 	uint64_t now = lw_sensor_now(s);
 	uint64_t timeout = s->cfg->udp_timeout_ns;
 
 	if (pkt->layers & LW_L_TCP) {
 		if ((pkt->tcp_flags & (LW_TCP_SYN | LW_TCP_ACK)) != LW_TCP_SYN)
 			return;
-		lw_flow_key_of(pkt, false, &key);
-		/* A retransmitted SYN is the same attempt. */
-		if (!recently_seen(ct, &key, now, timeout, true))
-			emit_conn(s, pkt);
+	} else if (!(pkt->layers & LW_L_UDP))
 		return;
-	}
-	if (!(pkt->layers & LW_L_UDP))
+	flow_of(pkt, &key, &from_lo);
+	struct flow_state *st = lw_table_put(&ct->flows, &key, &created);
+	bool fresh = !created && now - st->last_ns < timeout;
+	st->last_ns = now;
+	/* A retransmitted SYN, or any packet of a live UDP flow (a reply
+	 * included), is not a new connection. */
+	if (fresh && ((pkt->layers & LW_L_UDP) || st->opened_by_lo == from_lo))
 		return;
-	lw_flow_key_of(pkt, false, &key);
-	lw_flow_key_of(pkt, true, &rev);
-	if (recently_seen(ct, &rev, now, timeout, false))
-		return;		/* a reply */
-	if (!recently_seen(ct, &key, now, timeout, true))
-		emit_conn(s, pkt);
+	st->opened_by_lo = from_lo;
+	emit_conn(s, pkt);
 }
