@@ -8,13 +8,17 @@
  * stays under limits.memory_mb, that the tables evicted (counted), and
  * that table_pressure facts were raised at most once a minute per table.
  *
- * usage: mem_flood [MEMORY_MB [MACS [NAMES]]]
+ * With a rules path the default scenes run too, so their window tables
+ * are inside the bound as well.
+ *
+ * usage: mem_flood [MEMORY_MB [MACS [NAMES [RULES]]]]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "labwarden/scene.h"
 #include "labwarden/sensor.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -126,6 +130,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	lw_sensor_add_sink(&sensor, count_fact, &counts);
+	static struct lw_scene_set set;
+	static struct lw_scene_engine engine;
+	bool scenes = argc > 4;
+	if (scenes) {
+		struct lw_diag diag;
+		const char *paths[1] = { argv[4] };
+		lw_diag_init(&diag);
+		bool ok = lw_scenes_load(&set, paths, 1, &cfg, &diag);
+		lw_diag_print(&diag, stderr);
+		lw_diag_free(&diag);
+		if (!ok || !lw_scene_engine_init(&engine, &set, &writer, &cfg,
+		    err, sizeof err))
+			return 2;
+		lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
+	}
 	size_t qlen = dns_query(msg);
 	for (uint64_t i = 0; i < macs; i++, ts += 100000) {	/* 10k/s */
 		uint64_t r = rng();
@@ -174,6 +193,12 @@ int main(int argc, char **argv)
 	    (uint64_t)(minutes + 2) * sensor.ntables) {
 		printf("FAIL table_pressure more than once a minute\n");
 		rc = 1;
+	}
+	if (scenes) {
+		printf("scenes: %llu firings\n",
+		    (unsigned long long)engine.firings);
+		lw_scene_engine_free(&engine);
+		lw_scenes_free(&set);
 	}
 	lw_sensor_free(&sensor);
 	return rc;
