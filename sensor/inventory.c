@@ -159,6 +159,7 @@ bool lw_inventory_load_known(struct lw_inventory *inv, const char *path,
 	while ((got = lw_read_line(f, line, sizeof line)) != LW_LINE_EOF) {
 		lineno++;
 		const char *why = got == LW_LINE_TOO_LONG ? "line too long" :
+		    got == LW_LINE_NUL ? "a NUL byte in the line" :
 		    known_line(inv, line, &cap);
 		if (why && report)
 			fprintf(report, "%s:%zu: %s; line skipped\n", path,

@@ -5,7 +5,8 @@
  * IEEE registry) come from elsewhere and may hold anything: overlong
  * lines, NUL bytes, CRLF, no final newline.  lw_read_line() never grows
  * a buffer: an overlong line is consumed to its end and reported as
- * such, and a NUL inside a line simply ends its text.
+ * such, and so is a line holding a NUL byte (its text would otherwise
+ * end early: "com\0junk" read as "com" would block every .com name).
  */
 #ifndef LABWARDEN_LINES_H
 #define LABWARDEN_LINES_H
@@ -18,6 +19,7 @@ enum lw_line {
 	LW_LINE_EOF,
 	LW_LINE_OK,		/* buf holds the line, without CR/LF */
 	LW_LINE_TOO_LONG,	/* skipped to its end; buf undefined */
+	LW_LINE_NUL,		/* holds a NUL byte; buf undefined */
 };
 
 enum lw_line lw_read_line(FILE *f, char *buf, size_t size);

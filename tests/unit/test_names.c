@@ -211,7 +211,9 @@ static void test_blocklist_hostile_file(void **state)
 	lw_blocklist_init(&bl);
 	assert_true(lw_blocklist_add_file(&bl, path_of("hostile.txt"), false,
 	    NULL, err, sizeof err));
-	assert_int_equal(bl.files[0].bad_lines, 1);	/* the 1 MB line */
+	/* the 1 MB line, and the line with a NUL byte */
+	assert_int_equal(bl.files[0].bad_lines, 2);
+	assert_null(lw_blocklist_match(&bl, "nul"));
 	assert_string_equal(lw_blocklist_match(&bl, "ok.example"),
 	    "hostile.txt");
 	assert_false(lw_blocklist_add_file(&bl, path_of("missing.txt"), false,
