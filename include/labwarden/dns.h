@@ -44,8 +44,8 @@ enum lw_dns_error {
 	LW_DNS_OK = 0,
 	LW_DNS_TRUNCATED,	/* message ends inside a field */
 	LW_DNS_BAD_NAME,	/* label > 63, name > 255, reserved label type */
-	LW_DNS_BAD_POINTER,	/* loop, self pointer, past the end, too many
-				 * hops */
+	LW_DNS_BAD_POINTER,	/* loop, self pointer, into the header or
+				 * past the end, too many hops */
 	LW_DNS_BAD_RDATA,	/* rdlength disagrees with the type's layout */
 	LW_DNS_ERROR_COUNT
 };
@@ -67,15 +67,19 @@ struct lw_dns_record {
 	enum lw_dns_section section;
 	char	 name[LW_DNS_NAME_TEXT_MAX];
 	uint16_t rrtype;
-	uint16_t rrclass;	/* without the mDNS cache-flush bit */
+	uint16_t rrclass;	/* without the mDNS cache-flush bit; for OPT
+				 * the UDP size, untouched */
+	bool	 cache_flush;	/* mDNS cache-flush bit (top bit of class) */
 	uint32_t ttl;
 	uint16_t rdlength;
 	/*
 	 * rdata in presentation form: A/AAAA address; CNAME/NS/PTR target
 	 * name; MX "pref name"; SRV "prio weight port target"; SOA "mname
 	 * rname serial refresh retry expire minimum"; TXT the strings
-	 * joined with no separator, non-printables \DDD-escaped;
-	 * SVCB/HTTPS "prio target"; other types "" (rdlength tells size).
+	 * joined with no separator, non-printables \DDD-escaped and '\'
+	 * and '"' written \\ and \"; SVCB/HTTPS "prio target"; other
+	 * types "" (rdlength tells size).  A root name in rdata is "." (an
+	 * empty field would vanish between spaces).
 	 */
 	char	 rdata[LW_DNS_RDATA_TEXT_MAX];
 };
