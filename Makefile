@@ -11,13 +11,15 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 PREFIX     ?= /usr/local
+LW_TESTS   ?= AUTO
 
 # Debian 12 packages: to build, to test, and to run the demo.
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
              libyaml-dev libpsl-dev publicsuffix ieee-data libnftables-dev \
-             python3
+             libcurl4-openssl-dev libssl-dev libmosquitto-dev \
+             libnetfilter-log-dev python3
 DEPS_TEST  = libcmocka-dev clang tshark arpwatch nftables iproute2 \
-             iputils-ping tcpreplay
+             iputils-ping tcpreplay mosquitto openssl
 
 .PHONY: all demo test deps deps-test build build-asan bench fuzz install clean
 
@@ -49,13 +51,13 @@ deps-test: deps
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DLW_TESTS=$(LW_TESTS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Sanitizer build with clang, which also builds the libFuzzer targets.
 build-asan: deps-test
 	CC=clang cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug \
-	    -DLW_SANITIZE=ON -DLW_FUZZ=ON -DLW_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	    -DLW_SANITIZE=ON -DLW_FUZZ=ON -DLW_TESTS=ON -DLW_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 # The demo prints what it found, one line per event, for a person.
@@ -65,6 +67,8 @@ demo: build
 	@$(BUILD)/labwarden replay -c pcaps/demo.yaml -r rules --format text \
 	    --emit $(DEMO_EMIT) --stats pcaps/demo.pcap
 
+# The test suite must be built: a missing cmocka is an error, not a skip.
+test: LW_TESTS = ON
 test: deps-test build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)

@@ -399,8 +399,79 @@ static char *backend_type(struct lw_ydoc *y, const yaml_node_t *map,
 	return NULL;
 }
 
+/* Flatten node into sec under prefix (mappings dotted, sequences
+ * indexed); deeper than 4 levels or past the key limit is an error. */
+static void flatten(struct lw_ydoc *y, struct lw_section *sec,
+    const char *prefix, const yaml_node_t *node, int depth)
+{
+	char key[256];
+
+	if (!node)
+		return;
+	if (depth > 4) {
+		lw_ydoc_error(y, node, "%s.%s: nested too deep", sec->where,
+		    prefix);
+		return;
+	}
+	if (node->type == YAML_SCALAR_NODE) {
+		if (sec->n == LW_SECTION_MAX_KEYS) {
+			lw_ydoc_error(y, node, "%s: more than %d keys",
+			    sec->where, LW_SECTION_MAX_KEYS);
+			return;
+		}
+		struct lw_kv *kv = &sec->kv[sec->n++];
+		kv->key = strdup(prefix);
+		kv->value = strndup((const char *)node->data.scalar.value,
+		    node->data.scalar.length);
+		kv->line = (unsigned)node->start_mark.line + 1;
+		kv->col = (unsigned)node->start_mark.column + 1;
+		return;
+	}
+	if (node->type == YAML_SEQUENCE_NODE) {
+		unsigned i = 0;
+		for (yaml_node_item_t *it = node->data.sequence.items.start;
+		    it < node->data.sequence.items.top; it++, i++) {
+			snprintf(key, sizeof key, "%s%s%u", prefix,
+			    *prefix ? "." : "", i);
+			flatten(y, sec, key, lw_ydoc_node(y, *it), depth + 1);
+		}
+		return;
+	}
+	for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+	    p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = lw_ydoc_node(y, p->key);
+		const char *name = lw_ydoc_str(y, k, sec->where);
+		if (!name)
+			continue;
+		snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "",
+		    name);
+		for (size_t i = 0; i < sec->n; i++)
+			if (strcmp(sec->kv[i].key, key) == 0)
+				lw_ydoc_error(y, k, "%s.%s: given twice",
+				    sec->where, key);
+		flatten(y, sec, key, lw_ydoc_node(y, p->value), depth + 1);
+	}
+}
+
+static struct lw_section *load_section(struct lw_ydoc *y,
+    const yaml_node_t *node, const char *where, const char *name)
+{
+	struct lw_section *sec = calloc(1, sizeof *sec);
+
+	if (!sec)
+		return NULL;
+	sec->file = strdup(y->path);
+	sec->where = strdup(where);
+	sec->name = strdup(name);
+	sec->line = (unsigned)node->start_mark.line + 1;
+	sec->col = (unsigned)node->start_mark.column + 1;
+	flatten(y, sec, "", node, 0);
+	return sec;
+}
+
 static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
-    const char *what, char **names, char **types, size_t *count)
+    const char *what, char **names, char **types, size_t *count,
+    struct lw_section **confs)
 {
 	if (!lw_ydoc_is_map(y, map, what))
 		return;
@@ -416,8 +487,13 @@ static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
 			return;
 		}
 		yaml_node_t *val = lw_ydoc_node(y, p->value);
-		if (lw_ydoc_is_map(y, val, what) && types)
-			types[*count] = backend_type(y, val, name);
+		char where[128];
+		snprintf(where, sizeof where, "%s.%s", what, name);
+		if (lw_ydoc_is_map(y, val, what)) {
+			if (types)
+				types[*count] = backend_type(y, val, name);
+			confs[*count] = load_section(y, val, where, name);
+		}
 		names[(*count)++] = strdup(name);
 	}
 }
@@ -471,9 +547,10 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		load_capture(y, cfg, val);
 	else if (key_is(key, "backends"))
 		load_names(y, val, "backends", cfg->backend_names,
-		    cfg->backend_types, &cfg->nbackends);
+		    cfg->backend_types, &cfg->nbackends, cfg->backend_conf);
 	else if (key_is(key, "keys"))
-		load_names(y, val, "keys", cfg->key_names, NULL, &cfg->nkeys);
+		load_names(y, val, "keys", cfg->key_names, NULL, &cfg->nkeys,
+		    cfg->key_conf);
 	else if (key_is(key, "rules"))
 		set_path(y, val, "rules", &cfg->rules);
 	else if (key_is(key, "state_dir"))
@@ -482,8 +559,11 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		set_path(y, val, "capture_dir", &cfg->capture_dir);
 	else if (key_is(key, "sources"))
 		load_sources(y, cfg, val);
-	else if (key_is(key, "mqtt"))
+	else if (key_is(key, "mqtt")) {
 		cfg->has_mqtt = lw_ydoc_is_map(y, val, "mqtt");
+		if (cfg->has_mqtt && !cfg->mqtt)
+			cfg->mqtt = load_section(y, val, "mqtt", "mqtt");
+	}
 	else if (known(key, top_keys))	/* sections checked elsewhere */
 		lw_ydoc_is_map(y, val, (const char *)key->data.scalar.value);
 	else
@@ -513,6 +593,13 @@ bool lw_config_load(struct lw_config *cfg, const char *path,
 	return diag->count + diag->dropped == before;
 }
 
+static void free_section(struct lw_section *sec)
+{
+	if (sec)
+		lw_section_free(sec);
+	free(sec);
+}
+
 void lw_config_free(struct lw_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nnetworks; i++) {
@@ -533,9 +620,13 @@ void lw_config_free(struct lw_config *cfg)
 	for (size_t i = 0; i < cfg->nbackends; i++) {
 		free(cfg->backend_names[i]);
 		free(cfg->backend_types[i]);
+		free_section(cfg->backend_conf[i]);
 	}
-	for (size_t i = 0; i < cfg->nkeys; i++)
+	for (size_t i = 0; i < cfg->nkeys; i++) {
 		free(cfg->key_names[i]);
+		free_section(cfg->key_conf[i]);
+	}
+	free_section(cfg->mqtt);
 	free(cfg->default_backend);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		free(cfg->sources[i].iface);

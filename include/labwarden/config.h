@@ -15,6 +15,7 @@
 #include "labwarden/clock.h"
 #include "labwarden/diag.h"
 #include "labwarden/net.h"
+#include "labwarden/section.h"
 
 #define LW_MAX_NETWORKS		32
 #define LW_MAX_CIDRS		4096	/* over all networks */
@@ -76,6 +77,11 @@ struct lw_config {
 	size_t	 nbackends;
 	char	*key_names[LW_MAX_LISTS + 1];	/* NULL-terminated */
 	size_t	 nkeys;
+	/* Their sections, by the same index (NULL where the entry was not
+	 * a mapping), and mqtt: (NULL when absent), read by their owners. */
+	struct lw_section *backend_conf[LW_MAX_LISTS + 1];
+	struct lw_section *key_conf[LW_MAX_LISTS + 1];
+	struct lw_section *mqtt;
 	char	*default_backend;		/* actions.default_backend */
 	uint64_t max_per_hour;			/* actions.max_per_hour */
 	uint64_t soft_allow_ns;			/* actions.soft_allow */

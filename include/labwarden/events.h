@@ -28,6 +28,8 @@ enum lw_event_type {
 	LW_EV_TABLE_PRESSURE,
 	LW_EV_SCENE,
 	LW_EV_CAPTURE_DONE,
+	LW_EV_ACTION,		/* an action's outcome, when it was queued */
+	LW_EV_KEY_ROTATION,	/* a key rotated (fingerprint, never the key) */
 	LW_EV_STATS,		/* the run's counters (end of replay) */
 	LW_EV_PACKET,		/* every decoded packet: debugging aid */
 	LW_EV_COUNT

@@ -1,0 +1,1 @@
+"""Local test servers that emulate vendor HTTP APIs (see base.py)."""
