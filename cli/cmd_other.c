@@ -10,6 +10,7 @@
 #include "labwarden/config.h"
 #include "labwarden/scene.h"
 #include "labwarden/diag.h"
+#include "labwarden/mqtt.h"
 #include "labwarden/nftables.h"
 
 #define MAX_CHECK_RULES 64
@@ -87,6 +88,12 @@ int lw_cmd_check(int argc, char **argv)
 		return rc;
 	/* Config errors and rule errors are all shown in one run. */
 	int cfg_rc = load_config_keep(&cfg, config);
+	struct lw_diag diag;
+	lw_diag_init(&diag);
+	if (!lw_mqtt_check_config(&cfg, &diag))
+		cfg_rc = LW_EXIT_USAGE;
+	lw_diag_print(&diag, stderr);
+	lw_diag_free(&diag);
 	static struct lw_scene_set set;
 	rc = lw_cli_load_rules(&set, (const char *const *)check_rules,
 	    ncheck_rules, &cfg);

@@ -13,6 +13,7 @@
 
 #include "labwarden/cli.h"
 #include "labwarden/config.h"
+#include "labwarden/mqtt.h"
 #include "labwarden/pcapfile.h"
 #include "labwarden/progress.h"
 #include "labwarden/scene.h"
@@ -40,6 +41,8 @@ static const char replay_usage[] =
 "      --state DIR      load and save state in DIR (default: none kept)\n"
 "      --stats          print packet, protocol and error counts on stderr\n"
 "      --progress       show a progress line when stderr is a terminal\n"
+"      --speed N        replay at N times the capture's own pace (1: as\n"
+"                       it was recorded); default: as fast as possible\n"
 "      --decode-only    decode and count packets, no detectors (for\n"
 "                       checking a capture or measuring the decoder)\n"
 "  -h, --help           this text\n"
@@ -47,7 +50,12 @@ static const char replay_usage[] =
 "event types: new_mac mac_ip_change dhcp dns_query dns_response new_domain\n"
 "  conn_start table_pressure scene capture_done stats packet\n"
 "\n"
-"exit status: 0 success, 1 a file could not be read, 2 usage error\n"
+"With an mqtt: section in CONFIG, discovery, states and events go to the\n"
+"broker as with `run` (docs/mqtt.md); at the end the replay waits up to\n"
+"mqtt.flush_timeout for them to be delivered.\n"
+"\n"
+"exit status: 0 success, 1 a file could not be read (or MQTT events were\n"
+"not delivered), 2 usage error\n"
 "\n"
 "example:\n"
 "  labwarden replay --emit all --stats -o events.jsonl pcaps/demo.pcap\n";
@@ -61,6 +69,17 @@ struct replay_opts {
 	const char *state;
 	enum lw_format format;
 	bool	 act, stats, progress, decode_only;
+	double	 speed;		/* 0: as fast as possible */
+};
+
+/* Pacing for --speed, and the MQTT integration's turn in the loop. */
+struct replay_run {
+	struct lw_scene_engine *engine;
+	struct lw_sensor *sensor;
+	struct lw_mqtt *mqtt;
+	double	 speed;
+	uint64_t first_ts;	/* of the first packet, 0: none yet */
+	double	 started;	/* monotonic seconds at that packet */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -92,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 		{ "progress", no_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "decode-only", no_argument, NULL, 'D' },
+		{ "speed", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -116,6 +136,14 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 		case 'S': o->stats = true; break;
 		case 'P': o->progress = true; break;
 		case 'D': o->decode_only = true; break;
+		case 'V': {
+			char *end;
+			o->speed = strtod(optarg, &end);
+			if (*end || !(o->speed > 0 && o->speed <= 1e6))
+				return usage_error("--speed: a factor above 0, "
+				    "not ", optarg);
+			break;
+		}
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				o->format = LW_FORMAT_JSON;
@@ -173,9 +201,37 @@ static uint64_t total_size(char **paths, int n)
 	return total;
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --speed: wait until the packet is due, letting MQTT work meanwhile. */
+static void pace(struct replay_run *run, uint64_t ts_ns)
+{
+	if (run->speed <= 0)
+		return;
+	if (!run->first_ts || ts_ns < run->first_ts) {
+		run->first_ts = ts_ns ? ts_ns : 1;
+		run->started = now_seconds();
+		return;
+	}
+	double due = run->started + (double)(ts_ns - run->first_ts) / 1e9 /
+	    run->speed;
+	for (double wait; !interrupted && (wait = due - now_seconds()) > 0; ) {
+		struct timespec nap = { 0, (long)((wait > 0.05 ? 0.05 : wait) *
+		    1e9) };
+		nanosleep(&nap, NULL);
+		if (run->mqtt)
+			lw_mqtt_poll(run->mqtt, run->sensor, 0);
+	}
+}
+
 /* One file through the sensor.  False if it could not be read whole. */
 static bool replay_file(struct lw_sensor *sensor, const char *path,
-    struct lw_progress *progress)
+    struct lw_progress *progress, struct replay_run *run)
 {
 	char err[LW_ERRLEN];
 	struct lw_packet pkt;
@@ -191,6 +247,7 @@ static bool replay_file(struct lw_sensor *sensor, const char *path,
 	lw_sensor_begin_source(sensor, lw_pcapfile_linktype(file));
 	while (!interrupted &&
 	    (rc = lw_pcapfile_next(file, &pkt, &data, err, sizeof err)) == 1) {
+		pace(run, pkt.ts_ns);
 		lw_sensor_packet(sensor, &pkt, data);
 		if (lw_progress_due(progress))
 			lw_progress_draw(progress, lw_pcapfile_offset(file));
@@ -203,13 +260,6 @@ static bool replay_file(struct lw_sensor *sensor, const char *path,
 		return false;
 	}
 	return true;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int finish_output(FILE *out, const char *path, struct lw_writer *w)
@@ -230,22 +280,26 @@ static int finish_output(FILE *out, const char *path, struct lw_writer *w)
 
 /* Every file in order; returns how many could not be read whole. */
 static unsigned replay_files(struct lw_sensor *sensor, int nfiles,
-    char **files, struct lw_progress *progress)
+    char **files, struct lw_progress *progress, struct replay_run *run)
 {
 	unsigned failed = 0;
 
 	for (int i = 0; i < nfiles && !interrupted; i++) {
 		sensor->stats.files++;
-		if (!replay_file(sensor, files[i], progress))
+		if (!replay_file(sensor, files[i], progress, run))
 			failed++;
 	}
 	sensor->stats.files_failed = failed;
 	return failed;
 }
 
-static void tick_scenes(void *engine, uint64_t now_ns)
+static void tick(void *ctx, uint64_t now_ns)
 {
-	lw_scene_engine_tick(engine, now_ns);
+	struct replay_run *run = ctx;
+
+	lw_scene_engine_tick(run->engine, now_ns);
+	if (run->mqtt)
+		lw_mqtt_poll(run->mqtt, run->sensor, 0);
 }
 
 static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
@@ -293,16 +347,28 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 			lw_action_log_from_json(engine.log, doc);
 		json_decref(doc);
 	}
+	int mqtt_rc;
+	struct replay_run run = { &engine, &sensor, NULL, o->speed, 0, 0 };
+	run.mqtt = lw_cli_mqtt_start("replay", cfg, o->state, &engine,
+	    &mqtt_rc);
+	if (mqtt_rc != LW_EXIT_OK) {
+		lw_capturer_free(&capturer, 0);
+		lw_sensor_free(&sensor);
+		lw_scene_engine_free(&engine);
+		if (out != stdout)
+			fclose(out);
+		return mqtt_rc;
+	}
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
-	sensor.on_tick = tick_scenes;
-	sensor.tick_ctx = &engine;
+	sensor.on_tick = tick;
+	sensor.tick_ctx = &run;
 	sensor.decode_only = o->decode_only;
 	lw_progress_init(&progress, o->progress, total_size(files, nfiles));
 
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	double started = now_seconds();
-	unsigned failed = replay_files(&sensor, nfiles, files, &progress);
+	unsigned failed = replay_files(&sensor, nfiles, files, &progress, &run);
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
@@ -314,7 +380,11 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		json_decref(doc);
 	}
 
+	uint64_t undelivered = lw_cli_mqtt_stop(run.mqtt, &writer, &sensor, 0,
+	    0);
 	int rc = finish_output(out, o->output, &writer);
+	if (undelivered)
+		rc = LW_EXIT_RUNTIME;
 	if (!saved) {
 		fprintf(stderr, "labwarden replay: %s\n", err);
 		rc = LW_EXIT_RUNTIME;

@@ -17,6 +17,7 @@
 
 #include "labwarden/cli.h"
 #include "labwarden/live.h"
+#include "labwarden/mqtt.h"
 #include "labwarden/scene.h"
 #include "labwarden/sensor.h"
 #include "labwarden/statefile.h"
@@ -25,6 +26,7 @@
 #define BATCH		256	/* packets per source per wake */
 #define MAX_RULE_PATHS	64
 #define ACTIONS_FILE	"actions.json"
+#define MQTT_STOP_NS	(3 * LW_NS_PER_SEC)	/* flush at SIGTERM, at most */
 
 static const char run_usage[] =
 "usage: labwarden run [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -32,7 +34,8 @@ static const char run_usage[] =
 "\n"
 "Live sensing from the sources in CONFIG (sources: - pcap: IFACE).\n"
 "Scenes act for real.  SIGHUP reloads the rules; SIGTERM saves state\n"
-"and exits.\n"
+"and exits.  With an mqtt: section, Home Assistant sees the sensor and\n"
+"the LAN's hosts and can act on them (docs/mqtt.md).\n"
 "\n"
 "  -c, --config CONFIG  configuration (default /etc/labwarden/labwarden.yaml)\n"
 "  -r, --rules RULES    rules file or directory (repeatable)\n"
@@ -128,6 +131,7 @@ static void on_packet(u_char *arg, const struct pcap_pkthdr *h,
 }
 
 static struct lw_scene_set *initial_set;	/* static: never freed */
+static struct lw_mqtt *mqtt;			/* NULL without mqtt: */
 
 static void reload(struct lw_scene_engine *eng, const struct run_opts *o,
     struct lw_scene_set **current)
@@ -145,6 +149,7 @@ static void reload(struct lw_scene_engine *eng, const struct run_opts *o,
 	    1, &diag, &old, err, sizeof err)) {
 		fprintf(stderr, "labwarden run: rules reloaded: %u scenes\n",
 		    fresh->nscenes);
+		lw_cli_mqtt_scenes(mqtt, fresh);
 		lw_scenes_free(old);
 		if (old != initial_set)
 			free(old);
@@ -183,6 +188,11 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 				    on_packet, (u_char *)&ctx);
 		}
 		lw_sensor_idle(sensor);	/* time moves on, even when quiet */
+		if (mqtt) {
+			uint64_t received, dropped;
+			lw_live_stats(live, &received, &dropped);
+			lw_mqtt_poll(mqtt, sensor, dropped);
+		}
 		fflush(sensor->writer->out);
 	}
 }
@@ -239,6 +249,16 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 			lw_action_log_from_json(engine.log, doc);
 		json_decref(doc);
 	}
+	int mqtt_rc;
+	mqtt = lw_cli_mqtt_start("run", cfg, cfg->state_dir, &engine,
+	    &mqtt_rc);
+	if (mqtt_rc != LW_EXIT_OK) {
+		lw_capturer_free(&capturer, 0);
+		lw_scene_engine_free(&engine);
+		lw_sensor_free(&sensor);
+		lw_live_close(&live);
+		return mqtt_rc;
+	}
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
 	sensor.tick_ctx = &engine;
@@ -260,6 +280,8 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 	lw_live_stats(&live, &received, &dropped);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	bool ok = lw_sensor_finish(&sensor, err, sizeof err);
+	lw_cli_mqtt_stop(mqtt, &writer, &sensor, dropped, MQTT_STOP_NS);
+	mqtt = NULL;
 	if (ok && cfg->state_dir) {
 		json_t *doc = lw_action_log_to_json(engine.log);
 		ok = lw_state_write(cfg->state_dir, ACTIONS_FILE, doc, err,

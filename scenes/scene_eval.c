@@ -381,7 +381,8 @@ static bool nft_ready(struct lw_scene_engine *eng)
  */
 static const char *carry_out(struct lw_scene_engine *eng,
     const struct lw_action *a, const char *scene, const char *backend,
-    const char *target, uint64_t for_ns, uint64_t now, json_t *o)
+    const char *target, uint64_t for_ns, uint64_t now, bool automatic,
+    json_t *o)
 {
 	char err[512];
 	const char *type = backend_type(eng->cfg, backend);
@@ -401,7 +402,8 @@ static const char *carry_out(struct lw_scene_engine *eng,
 		    "'%s' is not available in this version", type));
 		return "failed";
 	}
-	if (a->kind != LW_ACT_RELEASE && !within_hourly_cap(eng, now)) {
+	if (a->kind != LW_ACT_RELEASE && automatic &&
+	    !within_hourly_cap(eng, now)) {
 		json_object_set_new(o, "detail", json_sprintf("actions."
 		    "max_per_hour (%llu) reached", (unsigned long long)
 		    eng->cfg->max_per_hour));
@@ -450,6 +452,12 @@ static json_t *action_json(struct lw_scene_engine *eng,
 		if (a->kind == LW_ACT_RELEASE)
 			lw_scene_engine_release(eng, text, fi->now_ns);
 	}
+	if (eng->paused && (a->kind == LW_ACT_LOCKDOWN ||
+	    a->kind == LW_ACT_QUARANTINE) && strcmp(status, "refused") != 0) {
+		status = "refused";
+		json_object_set_new(o, "detail", json_string("automatic "
+		    "actions are paused (the MQTT pause switch)"));
+	}
 	const char *backend = a->backend ? a->backend :
 	    eng->cfg->default_backend ? eng->cfg->default_backend : "local";
 	if (a->kind != LW_ACT_NOTIFY && a->kind != LW_ACT_ROTATE_KEY)
@@ -462,7 +470,7 @@ static json_t *action_json(struct lw_scene_engine *eng,
 	    a->kind == LW_ACT_RELEASE) && eng->act && a->target &&
 	    strcmp(status, "refused") != 0)
 		status = carry_out(eng, a, fi->sc->name, backend, text, for_ns,
-		    fi->now_ns, o);
+		    fi->now_ns, true, o);
 	json_object_set_new(o, "status", json_string(status));
 	if (for_ns && a->kind != LW_ACT_RELEASE)
 		json_object_set_new(o, "until", json_string(lw_time_format(
@@ -815,6 +823,34 @@ void lw_scene_engine_tick(struct lw_scene_engine *eng, uint64_t now_ns)
 }
 
 /* ---- the engine ---- */
+
+const char *lw_scene_engine_request(struct lw_scene_engine *eng,
+    enum lw_action_kind kind, const char *target, const char *origin,
+    uint64_t for_ns, uint64_t now_ns, json_t *out)
+{
+	struct lw_action a = { .kind = kind };
+	const char *backend = eng->cfg->default_backend ?
+	    eng->cfg->default_backend : "local";
+	const char *status = "dry-run";
+	char ts[LW_TIME_STRLEN];
+
+	if (!for_ns)
+		for_ns = default_for(kind);
+	json_object_set_new(out, "action", json_string(lw_action_name(kind)));
+	json_object_set_new(out, "target", json_string(target));
+	json_object_set_new(out, "backend", json_string(backend));
+	if (eng->act)
+		status = carry_out(eng, &a, origin, backend, target, for_ns,
+		    now_ns, false, out);
+	if (kind == LW_ACT_RELEASE && strcmp(status, "done") == 0)
+		lw_scene_engine_release(eng, target, now_ns);
+	else if (kind != LW_ACT_RELEASE && strcmp(status, "refused") != 0 &&
+	    strcmp(status, "failed") != 0)
+		json_object_set_new(out, "until", json_string(lw_time_format(
+		    now_ns + for_ns, ts, sizeof ts)));
+	json_object_set_new(out, "status", json_string(status));
+	return status;
+}
 
 void lw_scene_engine_release(struct lw_scene_engine *eng, const char *target,
     uint64_t now_ns)

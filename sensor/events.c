@@ -97,6 +97,9 @@ void lw_writer_init(struct lw_writer *w, FILE *out, lw_event_mask mask,
 	w->format = format;
 	w->written = 0;
 	w->failed = false;
+	w->tap = NULL;
+	w->tap_ctx = NULL;
+	w->tap_mask = 0;
 }
 
 /* "lockdown 192.168.1.40 (dry-run)" for each action of a scene. */
@@ -182,6 +185,18 @@ void lw_writer_put(struct lw_writer *w, json_t *event)
 {
 	if (!event)
 		return;
+	if (w->tap_mask) {
+		/* The writer gets built objects: the type by its name. */
+		int type = lw_event_lookup(json_string_value(json_object_get(
+		    event, "type")) ? json_string_value(json_object_get(event,
+		    "type")) : "");
+		if (type >= 0 && (w->tap_mask & LW_EV_BIT(type)) && w->tap)
+			w->tap(w->tap_ctx, (enum lw_event_type)type, event);
+		if (type >= 0 && !(w->mask & LW_EV_BIT(type))) {
+			json_decref(event);
+			return;
+		}
+	}
 	if (w->out && !w->failed) {
 		int rc = w->format == LW_FORMAT_TEXT ? put_text(event, w->out) :
 		    put_json(event, w->out);

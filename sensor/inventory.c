@@ -103,6 +103,13 @@ static const struct lw_known_device *find_known(
 	return bsearch(&key, inv->known, inv->nknown, sizeof key, cmp_known);
 }
 
+const char *lw_inventory_known_name(const struct lw_inventory *inv,
+    const uint8_t mac[6])
+{
+	const struct lw_known_device *k = find_known(inv, mac);
+	return k ? k->name : NULL;
+}
+
 /* One line: "MAC [name...]"; returns a reason when it is bad. */
 static const char *known_line(struct lw_inventory *inv, char *line,
     size_t *cap)

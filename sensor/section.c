@@ -165,6 +165,18 @@ static void relative_to_config(const struct lw_section *sec,
 		    sec->file, path);
 }
 
+const char *lw_section_path(struct lw_section *sec, const char *key,
+    char *out, size_t outlen)
+{
+	const char *v = lw_section_str(sec, key, NULL);
+
+	out[0] = '\0';
+	if (!v)
+		return NULL;
+	relative_to_config(sec, v, out, outlen);
+	return out;
+}
+
 static bool read_secret_file(const char *path, char *buf, size_t buflen,
     char *err, size_t errlen)
 {

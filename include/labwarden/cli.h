@@ -22,11 +22,32 @@ struct lw_config;
 int	lw_cli_load_config(struct lw_config *cfg, const char *path);
 
 #include <stddef.h>
+#include <stdint.h>
 struct lw_scene_set;
 /* -r paths (or the default rules) into set; prints every error.
  * Returns an exit status; on error the set is already freed. */
 int	lw_cli_load_rules(struct lw_scene_set *set, const char *const *paths,
 	    size_t npaths, const struct lw_config *cfg);
 const char *lw_cli_default_rules(const struct lw_config *cfg);
+
+/*
+ * MQTT for run and replay (cli/mqtt_actions.c): NULL with *rc 0 when
+ * the config has no mqtt section; NULL with *rc 2 (config mistakes,
+ * printed) or 1 (runtime) when it cannot start.  Taps eng's writer and
+ * publishes the scene names; commands act through eng.
+ */
+struct lw_mqtt;
+struct lw_scene_engine;
+struct lw_sensor;
+struct lw_writer;
+struct lw_mqtt *lw_cli_mqtt_start(const char *cmd,
+	    const struct lw_config *cfg, const char *state_dir,
+	    struct lw_scene_engine *eng, int *rc);
+/* The scene names again (after a reload). */
+void	lw_cli_mqtt_scenes(struct lw_mqtt *mq, const struct lw_scene_set *set);
+/* Last commands, hosts and stats, then a bounded flush and close (the
+ * writer's tap is removed first).  Returns the events not delivered. */
+uint64_t lw_cli_mqtt_stop(struct lw_mqtt *mq, struct lw_writer *w,
+	    struct lw_sensor *s, uint64_t drops, uint64_t timeout_ns);
 
 #endif

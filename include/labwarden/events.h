@@ -56,12 +56,21 @@ enum lw_format {
 	LW_FORMAT_TEXT,		/* one readable line per event */
 };
 
+/* Sees every event of a type in tap_mask, written or not (MQTT). */
+typedef void (*lw_writer_tap)(void *ctx, enum lw_event_type type,
+	    const json_t *event);
+
 struct lw_writer {
 	FILE	*out;
 	lw_event_mask mask;
 	enum lw_format format;
 	uint64_t written;
 	bool	 failed;	/* a write failed: reported once */
+	/* The tap: whatever --emit says, events of these types are
+	 * handed to it before they are written (or not). */
+	lw_writer_tap tap;
+	void	*tap_ctx;
+	lw_event_mask tap_mask;
 };
 
 void	 lw_writer_init(struct lw_writer *w, FILE *out, lw_event_mask mask,
@@ -69,9 +78,11 @@ void	 lw_writer_init(struct lw_writer *w, FILE *out, lw_event_mask mask,
 static inline bool lw_writer_wants(const struct lw_writer *w,
     enum lw_event_type type)
 {
-	return w->out && (w->mask & LW_EV_BIT(type));
+	return (w->out && (w->mask & LW_EV_BIT(type))) ||
+	    (w->tap_mask & LW_EV_BIT(type));
 }
-/* Write one event as a line and release it. */
+/* Hand one event to the tap, write it as a line if --emit wants it,
+ * and release it. */
 void	 lw_writer_put(struct lw_writer *w, json_t *event);
 
 /* A new event object with "ts" and "type". */

@@ -109,6 +109,11 @@ void	 lw_inventory_tick(struct lw_inventory *inv, struct lw_sensor *s);
 /* End of input: announce everything still pending. */
 void	 lw_inventory_flush(struct lw_inventory *inv, struct lw_sensor *s);
 
+/* The name inventory.known_devices gives mac ("" when it gave none), or
+ * NULL when mac is not listed there. */
+const char *lw_inventory_known_name(const struct lw_inventory *inv,
+	    const uint8_t mac[6]);
+
 json_t	*lw_inventory_to_json(const struct lw_inventory *inv);
 /* Restore from lw_inventory_to_json's document; bad entries skipped. */
 void	 lw_inventory_from_json(struct lw_inventory *inv, const json_t *doc);

@@ -172,6 +172,9 @@ struct lw_scene_engine {
 	char	 nft_error[256];
 	/* The actions carried out, for state_dir and restarts. */
 	struct lw_action_log *log;
+	/* The MQTT pause switch: scenes' lockdowns and quarantines are
+	 * refused ("paused"); notifications and captures go on. */
+	bool	 paused;
 	/* Times of the automatic blocks of the last hour (max_per_hour). */
 	uint64_t recent[LW_SCENE_MAX_RECENT];
 	unsigned nrecent, recent_head;
@@ -195,6 +198,17 @@ bool	 lw_scene_engine_reload(struct lw_scene_engine *eng,
 	    struct lw_scene_set *fresh, const char *const *paths,
 	    size_t npaths, struct lw_diag *diag, struct lw_scene_set **old,
 	    char *err, size_t errlen);
+/*
+ * A request from outside the scenes (MQTT): lockdown, quarantine or
+ * release target now with the checks a scene's action gets (protected
+ * hosts; not counted against max_per_hour: a person asked), through
+ * the local backend when the engine acts, else "dry-run".  A release
+ * starts the target's soft allow.  Returns the status; "backend",
+ * "until", "id", "detail" go into out.
+ */
+const char *lw_scene_engine_request(struct lw_scene_engine *eng,
+	    enum lw_action_kind kind, const char *target, const char *origin,
+	    uint64_t for_ns, uint64_t now_ns, json_t *out);
 /* A target was released by hand: no action on it for soft_allow_ns. */
 void	 lw_scene_engine_release(struct lw_scene_engine *eng,
 	    const char *target, uint64_t now_ns);
