@@ -37,7 +37,8 @@ struct lw_mqtt {
 	char	 result_topic[LW_MQTT_TOPIC_MAX];
 	uint64_t next_refresh;		/* monotonic */
 	uint64_t republish_at;		/* monotonic; 0: none due */
-	bool	 refreshed;		/* once: then stale topics go */
+	uint64_t opened_at;		/* monotonic */
+	bool	 forgot_stale;		/* a past run's topics were cleared */
 	uint64_t last_packets, last_clock_ns;
 };
 
@@ -197,7 +198,14 @@ static json_t *active_now(struct lw_mqtt *mq, uint64_t now)
 	return a ? a : json_array();
 }
 
-void lw_mqtt_refresh(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops)
+/*
+ * Hosts and stats now.  A past run's retained topics that no host holds
+ * are cleared once the inventory had time to fill (a stats interval
+ * after the start: state_dir gives it at once, traffic over time) or at
+ * the end, so a host that is merely late does not vanish and return.
+ */
+static void refresh(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops,
+    bool final)
 {
 	uint64_t now = lw_sensor_now(s);
 	json_t *active = active_now(mq, now);
@@ -208,11 +216,17 @@ void lw_mqtt_refresh(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops)
 	    SLOT_HOSTS, to_link, mq->link);
 	publish_stats(mq, s, drops, active);
 	json_decref(active);
-	if (!mq->refreshed) {	/* every slot is known now */
+	if (!mq->forgot_stale && (final || mono_ns() - mq->opened_at >=
+	    mq->conf.stats_interval_ns)) {
 		lw_link_forget_stale(mq->link);
-		mq->refreshed = true;
+		mq->forgot_stale = true;
 	}
 	mq->next_refresh = mono_ns() + mq->conf.stats_interval_ns;
+}
+
+void lw_mqtt_refresh(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops)
+{
+	refresh(mq, s, drops, true);
 }
 
 /* ---- commands ---- */
@@ -243,6 +257,8 @@ static void handle(struct lw_mqtt *mq, struct lw_sensor *s,
 			    ? mono_ns() % mq->conf.birth_delay_ns : 0);
 		return;
 	}
+	if (m->len == 0)
+		return;	/* a retained command being removed: not a command */
 	if (m->cut) {
 		snprintf(err, sizeof err, "payload longer than %d bytes",
 		    LW_MQTT_PAYLOAD_MAX);
@@ -254,6 +270,10 @@ static void handle(struct lw_mqtt *mq, struct lw_sensor *s,
 	    m->retain, &cmd, err, sizeof err)) {
 		answer(mq, json_pack("{s:b, s:s}", "ok", 0, "error", err),
 		    m->topic, m);
+		/* A command left retained would come back at every
+		 * reconnect: take it off the broker. */
+		if (m->retain)
+			lw_link_clear(mq->link, m->topic);
 		return;
 	}
 	answer(mq, lw_mqtt_cmd_run(&cmd, &mq->acts, &s->inventory,
@@ -274,11 +294,11 @@ void lw_mqtt_poll(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops)
 	uint64_t now = mono_ns();
 	if (mq->republish_at && now >= mq->republish_at) {
 		mq->republish_at = 0;
-		lw_mqtt_refresh(mq, s, drops);
+		refresh(mq, s, drops, false);
 		lw_link_republish(mq->link);
 	}
 	if (now >= mq->next_refresh)
-		lw_mqtt_refresh(mq, s, drops);
+		refresh(mq, s, drops, false);
 }
 
 /* ---- life ---- */
@@ -373,6 +393,7 @@ struct lw_mqtt *lw_mqtt_open(const struct lw_config *cfg,
 	/* The password went to libmosquitto; no copy stays here. */
 	if (mq->conf.password)
 		explicit_bzero(mq->conf.password, strlen(mq->conf.password));
+	mq->opened_at = mono_ns();
 	publish_sensor_config(mq);
 	publish_pause(mq);
 	return mq;

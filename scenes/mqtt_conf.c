@@ -144,9 +144,11 @@ static bool get_path(struct lw_section *sec, const char *key, char **out,
 static bool read_tls(struct lw_section *sec, struct lw_mqtt_conf *c,
     struct lw_diag *diag)
 {
-	bool ok = get_path(sec, "ca_file", &c->ca_file, diag) &
-	    get_path(sec, "cert_file", &c->cert_file, diag) &
-	    get_path(sec, "key_file", &c->key_file, diag);
+	bool ok = true;
+
+	ok &= get_path(sec, "ca_file", &c->ca_file, diag);
+	ok &= get_path(sec, "cert_file", &c->cert_file, diag);
+	ok &= get_path(sec, "key_file", &c->key_file, diag);
 
 	ok &= lw_section_bool(sec, "tls", c->ca_file || c->cert_file, &c->tls,
 	    diag);

@@ -686,6 +686,18 @@ void lw_link_state(struct lw_link *l, size_t slot, const char *topic,
 	pthread_mutex_unlock(&l->qlock);
 }
 
+void lw_link_clear(struct lw_link *l, const char *topic)
+{
+	char *t = strdup(topic);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&l->qlock);
+	clear_topic_locked(l, t);
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->qlock);
+}
+
 void lw_link_republish(struct lw_link *l)
 {
 	pthread_mutex_lock(&l->qlock);
@@ -978,8 +990,8 @@ uint64_t lw_link_close(struct lw_link *l, uint64_t timeout_ns, char *summary,
 	if (!lw_spool_close(l->spool, err, sizeof err))
 		fprintf(stderr, "labwarden: mqtt: %s\n", err);
 	if (summary && left)
-		snprintf(summary, summarylen, "%llu event(s) not delivered to "
-		    "%s; %s", (unsigned long long)left, l->where, on_disk ?
+		snprintf(summary, summarylen, "%llu event message(s) not "
+		    "delivered to %s; %s", (unsigned long long)left, l->where, on_disk ?
 		    "kept in the spool for the next run" :
 		    "lost (no state_dir for a spool)");
 	else if (summary)

@@ -254,7 +254,8 @@ void	 lw_mqtt_set_scenes(struct lw_mqtt *mq, const char *const *names,
  */
 void	 lw_mqtt_poll(struct lw_mqtt *mq, struct lw_sensor *s,
 	    uint64_t drops);
-/* Hosts and stats now (end of a replay). */
+/* Hosts and stats now (the end of a run or replay); a past run's
+ * retained topics no host holds are cleared by then at the latest. */
 void	 lw_mqtt_refresh(struct lw_mqtt *mq, struct lw_sensor *s,
 	    uint64_t drops);
 /* Flush (bounded by mqtt.flush_timeout, or timeout_ns when smaller and

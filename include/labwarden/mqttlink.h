@@ -85,6 +85,9 @@ bool	 lw_link_send(struct lw_link *l, const char *topic,
  * the slot (empty retained payload on its topic). */
 void	 lw_link_state(struct lw_link *l, size_t slot, const char *topic,
 	    const char *payload);
+/* Remove a retained message someone else left (an empty retained
+ * payload on topic). */
+void	 lw_link_clear(struct lw_link *l, const char *topic);
 /* Publish every state again (after Home Assistant's birth message). */
 void	 lw_link_republish(struct lw_link *l);
 /* Clear the retained topics a past run listed that no slot holds now.
