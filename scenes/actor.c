@@ -168,9 +168,13 @@ void lw_actor_free(struct lw_actor *a)
 {
 	if (!a)
 		return;
+	for (size_t i = 0; i < a->nbes; i++)	/* the one in flight ends */
+		lw_worker_stop(a->bes[i].worker);
+	if (a->act)	/* what finished late is recorded, the rest audited */
+		lw_actor_settle_stopped(a);
 	for (size_t i = 0; i < a->nbes; i++) {
 		struct lw_actor_be *abe = &a->bes[i];
-		lw_worker_free(abe->worker);	/* joins: nothing runs now */
+		lw_worker_free(abe->worker);
 		if (abe->opened)
 			abe->ops->close(&abe->be);
 	}
@@ -219,8 +223,13 @@ bool lw_actor_paused(const struct lw_actor *a)
 void lw_actor_listen(struct lw_actor *a, lw_actor_listener fn, void *ctx)
 {
 	pthread_mutex_lock(&a->lock);
-	a->listener = fn;
-	a->listener_ctx = ctx;
+	if (a->nlisteners < LW_ACTOR_LISTENERS) {
+		a->listeners[a->nlisteners].fn = fn;
+		a->listeners[a->nlisteners].ctx = ctx;
+		a->nlisteners++;
+	} else
+		fprintf(stderr, "labwarden: more than %d action listeners; "
+		    "one is not told\n", LW_ACTOR_LISTENERS);
 	pthread_mutex_unlock(&a->lock);
 }
 

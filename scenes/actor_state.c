@@ -176,6 +176,8 @@ static void job_done(struct lw_actor *a, const struct lw_job_done *d)
 		a->done++;
 	else
 		a->failed++;
+	if (d->abandoned)	/* no try was made, so no audit record yet */
+		lw_actor_audit_try(a, &c, "failed", detail, NULL, 0);
 	lw_actor_outcome_event(a, &c, ok ? "done" : "failed", detail, &d->res,
 	    d->attempts, d->latency_ms);
 }
@@ -196,6 +198,18 @@ static void take_outcomes(struct lw_actor *a)
 				job_done(a, &batch[k]);
 	}
 	free(batch);
+}
+
+void lw_actor_settle_stopped(struct lw_actor *a)
+{
+	char err[512];
+
+	pthread_mutex_lock(&a->lock);
+	take_outcomes(a);
+	if (a->dirty && a->state_dir && !lw_actor_save_locked(a, err,
+	    sizeof err))
+		fprintf(stderr, "labwarden: %s\n", err);
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- expiry and restarts ---- */
@@ -426,14 +440,13 @@ void lw_actor_poll(struct lw_actor *a, uint64_t now_ns)
 	poll_locked(a, now_ns);
 	json_t *events = a->outbox;
 	a->outbox = json_array();
-	lw_actor_listener fn = a->listener;
-	void *ctx = a->listener_ctx;
+	size_t nl = a->nlisteners;
 	pthread_mutex_unlock(&a->lock);
 	size_t i;
 	json_t *ev;
 	json_array_foreach(events, i, ev) {	/* outside the lock */
-		if (fn)
-			fn(ctx, ev);
+		for (size_t k = 0; k < nl; k++)
+			a->listeners[k].fn(a->listeners[k].ctx, ev);
 		if (a->writer && lw_writer_wants(a->writer, LW_EV_ACTION))
 			lw_writer_put(a->writer, json_incref(ev));
 	}

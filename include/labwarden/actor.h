@@ -79,6 +79,8 @@ void	 lw_actor_drain(struct lw_actor *actor, uint64_t timeout_ms);
 bool	 lw_actor_save(struct lw_actor *actor, char *err, size_t errlen);
 void	 lw_actor_set_paused(struct lw_actor *actor, bool paused);
 bool	 lw_actor_paused(const struct lw_actor *actor);
+/* Add a listener (up to 4: MQTT, the scenes' soft allow...): told of
+ * every `action` event, as written, on the main thread in poll. */
 void	 lw_actor_listen(struct lw_actor *actor, lw_actor_listener fn,
 	    void *ctx);
 /* What is in force now: [{id, action, target, backend, origin, start,

@@ -18,7 +18,8 @@ down the address it went to.  Checked with ping and TCP connects:
   - the router's own address is refused, never actioned;
   - the expired lockdown is released by labwarden and forgotten;
   - `labwarden release` on the quarantined MAC while labwarden runs
-    lets the client out, and the running labwarden forgets it too;
+    lets the client out, the running labwarden forgets it too and
+    leaves the client alone for actions.soft_allow;
   - the audit log has every attempt, by origin.
 Needs root, iproute2 and nftables; exits 77 (skipped) without them.
 
@@ -320,6 +321,13 @@ def scenario(lw, tmp):
                                  a["action"] == "release" and
                                  a.get("origin") == "cli"], 5)
         check(seen, "the running labwarden sees the release")
+        syn(CL2, OUT_IP, 7)
+        again = wait_for(lambda: [a for a in actions_of(ev_path)
+                                  if a["via"] == "scene" and
+                                  a["action"] == "quarantine" and
+                                  "released by hand" in a.get("detail", "")])
+        check(again and ping(CL2),
+              "and leaves the released client alone (soft allow)")
         rc = lab.stop()
         check(rc == 0, f"SIGTERM: exit {rc}")
     finally:

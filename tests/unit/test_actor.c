@@ -5,7 +5,8 @@
  * full queue, the hourly cap with one notify, protected hosts,
  * actions.never, gateways (routing-table files), the pause switch,
  * release on the backend that recorded it, expiry, restore after a
- * restart with the time left, the audit log, and a dry run.
+ * restart with the time left, the audit log, a dry run, and the
+ * check of backends: sections.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -769,6 +770,39 @@ static void test_dry_run(void **state)
 	teardown_rig();
 }
 
+static void test_check_config(void **state)
+{
+	char dir[64] = "/tmp/lw-test-actor-XXXXXX", path[96];
+	struct lw_config cfg;
+	struct lw_diag diag;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/check.yaml", dir);
+	write_file(path, "actions:\n  default_backend: lan\n"
+	    "backends:\n"
+	    "  local:\n    type: nft\n    timeout: 5x\n    colour: red\n"
+	    "  fine: { type: nft, retries: 2, timeout: 3s }\n");
+	lw_config_defaults(&cfg);
+	lw_diag_init(&diag);
+	assert_true(lw_config_load(&cfg, path, &diag));
+	assert_false(lw_actor_check_config(&cfg, &diag));
+	assert_int_equal(diag.count, 3);
+	/* each at its file:line:col, the near miss named */
+	char want[160];
+	snprintf(want, sizeof want, "%s:6:14: backends.local.timeout", path);
+	assert_non_null(strstr(diag.msgs[0], want));
+	snprintf(want, sizeof want, "%s:7:13: backends.local: unknown key "
+	    "'colour'", path);
+	assert_non_null(strstr(diag.msgs[1], want));
+	assert_non_null(strstr(diag.msgs[2], "actions.default_backend: no "
+	    "backend named 'lan'"));
+	lw_diag_free(&diag);
+	lw_config_free(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_restore_keeps_time_left),
 		cmocka_unit_test(test_dry_run),
+		cmocka_unit_test(test_check_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
