@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labwarden/actor.h"
 #include "labwarden/cli.h"
 #include "labwarden/live.h"
 #include "labwarden/mqtt.h"
@@ -25,7 +26,7 @@
 #define POLL_MS		200	/* SIGTERM is seen within this */
 #define BATCH		256	/* packets per source per wake */
 #define MAX_RULE_PATHS	64
-#define ACTIONS_FILE	"actions.json"
+#define DRAIN_MS	10000	/* queued actions at exit, at most */
 #define MQTT_STOP_NS	(3 * LW_NS_PER_SEC)	/* flush at SIGTERM, at most */
 
 static const char run_usage[] =
@@ -33,9 +34,11 @@ static const char run_usage[] =
 "                     [--stats]\n"
 "\n"
 "Live sensing from the sources in CONFIG (sources: - pcap: IFACE).\n"
-"Scenes act for real.  SIGHUP reloads the rules; SIGTERM saves state\n"
-"and exits.  With an mqtt: section, Home Assistant sees the sensor and\n"
-"the LAN's hosts and can act on them (docs/mqtt.md).\n"
+"Scenes act for real through backends: (actions.json and audit.jsonl\n"
+"in state_dir; what a past run left in force is settled at start).\n"
+"SIGHUP reloads the rules; SIGTERM saves state and exits.  With an\n"
+"mqtt: section, Home Assistant sees the sensor and the LAN's hosts and\n"
+"can act on them (docs/mqtt.md).\n"
 "\n"
 "  -c, --config CONFIG  configuration (default /etc/labwarden/labwarden.yaml)\n"
 "  -r, --rules RULES    rules file or directory (repeatable)\n"
@@ -188,6 +191,7 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 				    on_packet, (u_char *)&ctx);
 		}
 		lw_sensor_idle(sensor);	/* time moves on, even when quiet */
+		lw_actor_poll(eng->actor, lw_sensor_now(sensor));
 		if (mqtt) {
 			uint64_t received, dropped;
 			lw_live_stats(live, &received, &dropped);
@@ -195,6 +199,22 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 		}
 		fflush(sensor->writer->out);
 	}
+}
+
+/* A person released a target (CLI, MQTT): the scenes leave it alone
+ * for actions.soft_allow, as after a scene's own release. */
+static void on_action(void *engine, const json_t *ev)
+{
+	struct lw_scene_engine *eng = engine;
+	const char *action = json_string_value(json_object_get(ev, "action"));
+	const char *status = json_string_value(json_object_get(ev, "status"));
+	const char *origin = json_string_value(json_object_get(ev, "origin"));
+	const char *target = json_string_value(json_object_get(ev, "target"));
+
+	if (action && status && origin && target &&
+	    strcmp(action, "release") == 0 && strcmp(status, "done") == 0 &&
+	    (strcmp(origin, "cli") == 0 || strcmp(origin, "mqtt") == 0))
+		lw_scene_engine_release(eng, target, eng->now_ns);
 }
 
 static void tick_scenes(void *engine, uint64_t now_ns)
@@ -242,17 +262,24 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		sensor.capturer = &capturer;
 		engine.capturer = &capturer;
 	}
-	if (cfg->state_dir) {
-		json_t *doc = lw_state_read(cfg->state_dir, ACTIONS_FILE,
-		    "actions");
-		if (doc)
-			lw_action_log_from_json(engine.log, doc);
-		json_decref(doc);
+	engine.actor = lw_actor_new(cfg, &writer, true, cfg->state_dir, err,
+	    sizeof err);
+	if (!engine.actor) {
+		fprintf(stderr, "labwarden run: %s\n", err);
+		lw_capturer_free(&capturer, 0);
+		lw_scene_engine_free(&engine);
+		lw_sensor_free(&sensor);
+		lw_live_close(&live);
+		return LW_EXIT_USAGE;
 	}
+	lw_actor_listen(engine.actor, on_action, &engine);
+	/* Settle what a past run left, on the real clock, before sensing. */
+	lw_actor_poll(engine.actor, lw_sensor_now(&sensor));
 	int mqtt_rc;
 	mqtt = lw_cli_mqtt_start("run", cfg, cfg->state_dir, &engine,
 	    &mqtt_rc);
 	if (mqtt_rc != LW_EXIT_OK) {
+		lw_actor_free(engine.actor);
 		lw_capturer_free(&capturer, 0);
 		lw_scene_engine_free(&engine);
 		lw_sensor_free(&sensor);
@@ -279,17 +306,16 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 	uint64_t received, dropped;
 	lw_live_stats(&live, &received, &dropped);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
-	bool ok = lw_sensor_finish(&sensor, err, sizeof err);
-	lw_cli_mqtt_stop(mqtt, &writer, &sensor, dropped, MQTT_STOP_NS);
-	mqtt = NULL;
-	if (ok && cfg->state_dir) {
-		json_t *doc = lw_action_log_to_json(engine.log);
-		ok = lw_state_write(cfg->state_dir, ACTIONS_FILE, doc, err,
-		    sizeof err);
-		json_decref(doc);
-	}
+	lw_actor_drain(engine.actor, DRAIN_MS);
+	bool ok = lw_actor_save(engine.actor, err, sizeof err);
 	if (!ok)
 		fprintf(stderr, "labwarden run: %s\n", err);
+	if (!lw_sensor_finish(&sensor, err, sizeof err)) {
+		fprintf(stderr, "labwarden run: %s\n", err);
+		ok = false;
+	}
+	lw_cli_mqtt_stop(mqtt, &writer, &sensor, dropped, MQTT_STOP_NS);
+	mqtt = NULL;
 	if (o->stats) {
 		lw_stats_print(&sensor.stats, stderr);
 		fprintf(stderr, "  capture: %llu received, %llu dropped by the "
@@ -297,7 +323,9 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		    (unsigned long long)dropped);
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
+		lw_actor_print(engine.actor, stderr);
 	}
+	lw_actor_free(engine.actor);
 	lw_scene_engine_free(&engine);
 	if (current != set) {
 		lw_scenes_free(current);

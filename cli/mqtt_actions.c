@@ -1,90 +1,70 @@
 /*
  * mqtt_actions.c - MQTT for `run` and `replay`: opened from the config's
- * mqtt section, tapped into the writer, and acting through the scene
- * engine.
- *
- * Commands act through struct lw_mqtt_actions.  Until the action layer
- * (actor.h) is built, that is the scene engine's own path: its local
- * nft backend, its protected hosts, its record of what is in force and
- * its soft allow after a release, with a pause flag for the switch.
- * Each command's outcome is also an `action` event with origin "mqtt",
- * so `-o` shows what was done from Home Assistant.
+ * mqtt section, tapped into the writer, and acting through the action
+ * layer (actor.h) with origin "mqtt" - protected hosts, actions.never
+ * and the pause switch apply as to anyone; a person's request does not
+ * count against max_per_hour.  The actor writes each outcome as an
+ * `action` event (published like the others) and tells the integration,
+ * which then shows the new states at once.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "labwarden/actor.h"
 #include "labwarden/cli.h"
 #include "labwarden/mqtt.h"
 #include "labwarden/scene.h"
 
-static enum lw_action_kind kind_of(enum lw_act_op op)
-{
-	return op == LW_REQ_LOCKDOWN ? LW_ACT_LOCKDOWN :
-	    op == LW_REQ_QUARANTINE ? LW_ACT_QUARANTINE : LW_ACT_RELEASE;
-}
-
 static const char *submit(void *ctx, const struct lw_act_req *req,
     json_t *out)
 {
-	struct lw_scene_engine *eng = ctx;
-	const char *status = lw_scene_engine_request(eng, kind_of(req->op),
-	    req->target.text, req->origin, req->for_ns, req->now_ns, out);
-
-	if (lw_writer_wants(eng->writer, LW_EV_ACTION)) {
-		json_t *ev = lw_event_new(LW_EV_ACTION, req->now_ns);
-		json_object_set_new(ev, "origin", json_string(req->origin));
-		json_object_update_missing(ev, out);
-		lw_writer_put(eng->writer, ev);
-	}
-	return status;
+	return lw_actor_submit(ctx, req, out);
 }
 
 static void set_paused(void *ctx, bool paused)
 {
-	struct lw_scene_engine *eng = ctx;
-
-	if (eng->paused != paused)
+	if (lw_actor_paused(ctx) != paused)
 		fprintf(stderr, "labwarden: automatic actions %s from MQTT\n",
 		    paused ? "paused" : "resumed");
-	eng->paused = paused;
+	lw_actor_set_paused(ctx, paused);
 }
 
 static bool paused(void *ctx)
 {
-	return ((struct lw_scene_engine *)ctx)->paused;
+	return lw_actor_paused(ctx);
 }
 
-/* What the engine's record holds and has not expired. */
 static json_t *active(void *ctx, uint64_t now_ns)
 {
-	struct lw_scene_engine *eng = ctx;
-	char start[LW_TIME_STRLEN], until[LW_TIME_STRLEN];
-	json_t *list = json_array();
-
-	for (size_t i = 0; eng->log && i < eng->log->n; i++) {
-		const struct lw_action_rec *r = &eng->log->recs[i];
-		if (r->until_ns <= now_ns)
-			continue;
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, "
-		    "s:s, s:s, s:s}", "id", (json_int_t)r->id, "action",
-		    r->action, "target", r->target, "backend", r->backend,
-		    "origin", r->scene, "start", lw_time_format(r->start_ns,
-		    start, sizeof start), "until", lw_time_format(r->until_ns,
-		    until, sizeof until)));
-	}
-	return list;
+	(void)now_ns;
+	return lw_actor_active(ctx);
 }
 
-static void engine_actions(struct lw_mqtt_actions *acts,
-    struct lw_scene_engine *eng)
+static void actor_actions(struct lw_mqtt_actions *acts,
+    struct lw_actor *actor)
 {
 	memset(acts, 0, sizeof *acts);
+	if (!actor)
+		return;		/* every command: "not available" */
 	acts->submit = submit;
 	acts->set_paused = set_paused;
 	acts->paused = paused;
 	acts->active = active;
-	acts->rotate = NULL;	/* key rotation is not built yet */
-	acts->ctx = eng;
+	acts->rotate = NULL;	/* keys: wired when they are merged */
+	acts->ctx = actor;
+}
+
+/* The integration the actor tells; NULL once it is closed (the actor
+ * outlives it and cannot forget a listener). */
+static struct lw_mqtt *listening;
+
+/* An action's outcome (main thread, lw_actor_poll): new states now. */
+static void on_action(void *ctx, const json_t *record)
+{
+	(void)ctx;
+	(void)record;
+	if (listening)
+		lw_mqtt_changed(listening);
 }
 
 void lw_cli_mqtt_scenes(struct lw_mqtt *mq, const struct lw_scene_set *set)
@@ -109,7 +89,7 @@ struct lw_mqtt *lw_cli_mqtt_start(const char *cmd,
 	*rc = LW_EXIT_OK;
 	if (!cfg->mqtt)
 		return NULL;
-	engine_actions(&acts, eng);
+	actor_actions(&acts, eng->actor);
 	lw_diag_init(&diag);
 	struct lw_mqtt *mq = lw_mqtt_open(cfg, state_dir, &acts, &diag, err,
 	    sizeof err);
@@ -123,6 +103,9 @@ struct lw_mqtt *lw_cli_mqtt_start(const char *cmd,
 	}
 	lw_mqtt_tap(mq, eng->writer);
 	lw_cli_mqtt_scenes(mq, eng->set);
+	listening = mq;
+	if (eng->actor)
+		lw_actor_listen(eng->actor, on_action, NULL);
 	return mq;
 }
 
@@ -135,5 +118,6 @@ uint64_t lw_cli_mqtt_stop(struct lw_mqtt *mq, struct lw_writer *w,
 	lw_mqtt_refresh(mq, s, drops);
 	w->tap_mask = 0;	/* nothing reaches the integration after this */
 	w->tap = NULL;
+	listening = NULL;
 	return lw_mqtt_close(mq, timeout_ns);
 }

@@ -224,6 +224,11 @@ static void refresh(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops,
 	mq->next_refresh = mono_ns() + mq->conf.stats_interval_ns;
 }
 
+void lw_mqtt_changed(struct lw_mqtt *mq)
+{
+	mq->next_refresh = 0;
+}
+
 void lw_mqtt_refresh(struct lw_mqtt *mq, struct lw_sensor *s, uint64_t drops)
 {
 	refresh(mq, s, drops, true);
@@ -276,6 +281,11 @@ static void handle(struct lw_mqtt *mq, struct lw_sensor *s,
 			lw_link_clear(mq->link, m->topic);
 		return;
 	}
+	if (!cmd.for_ns)
+		cmd.for_ns = cmd.kind == LW_MCMD_QUARANTINE ?
+		    mq->conf.quarantine_ns : cmd.kind == LW_MCMD_ACT &&
+		    cmd.op == LW_REQ_QUARANTINE ? mq->conf.quarantine_ns :
+		    mq->conf.lockdown_ns;
 	answer(mq, lw_mqtt_cmd_run(&cmd, &mq->acts, &s->inventory,
 	    lw_sensor_now(s)), m->topic, m);
 	mq->next_refresh = 0;	/* show the new states now */

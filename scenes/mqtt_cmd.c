@@ -408,11 +408,12 @@ json_t *lw_mqtt_cmd_run(const struct lw_mqtt_cmd *cmd,
 		break;
 	case LW_MCMD_QUARANTINE:
 		submit(acts, cmd->on ? LW_REQ_QUARANTINE : LW_REQ_RELEASE, mac,
-		    0, now_ns, res);
+		    cmd->on ? cmd->for_ns : 0, now_ns, res);
 		break;
 	case LW_MCMD_HOST_LOCKDOWN:
 		if (host_ip(inv, cmd->mac, ip, sizeof ip))
-			submit(acts, LW_REQ_LOCKDOWN, ip, 0, now_ns, res);
+			submit(acts, LW_REQ_LOCKDOWN, ip, cmd->for_ns, now_ns,
+			    res);
 		else {
 			json_object_set_new(res, "action",
 			    json_string("lockdown"));

@@ -21,7 +21,7 @@ static const char *const known_keys[] = {
 	"keepalive", "tls", "ca_file", "cert_file", "key_file",
 	"tls_insecure", "discovery", "max_hosts", "spool_mb", "queue",
 	"reconnect_max", "stats_interval", "away_after", "flush_timeout",
-	"birth_topic", "birth_delay", NULL
+	"birth_topic", "birth_delay", "lockdown_for", "quarantine_for", NULL
 };
 
 static bool id_char(char ch)
@@ -208,6 +208,15 @@ static bool read_numbers(struct lw_section *sec, struct lw_mqtt_conf *c,
 	    &c->flush_timeout_ns, diag);
 	ok &= lw_section_duration(sec, "birth_delay", 2 * LW_NS_PER_SEC,
 	    &c->birth_delay_ns, diag);
+	ok &= lw_section_duration(sec, "lockdown_for", 3600 * LW_NS_PER_SEC,
+	    &c->lockdown_ns, diag);
+	ok &= lw_section_duration(sec, "quarantine_for", 86400 * LW_NS_PER_SEC,
+	    &c->quarantine_ns, diag);
+	if (!c->lockdown_ns || !c->quarantine_ns) {
+		lw_section_error(sec, c->lockdown_ns ? "quarantine_for" :
+		    "lockdown_for", diag, "must be longer than 0s");
+		ok = false;
+	}
 	if (ka_ns < 5 * LW_NS_PER_SEC || ka_ns > 65535 * LW_NS_PER_SEC) {
 		lw_section_error(sec, "keepalive", diag, "from 5s to 65535s");
 		ok = false;

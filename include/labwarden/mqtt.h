@@ -69,6 +69,8 @@ struct lw_mqtt_conf {
 	uint64_t away_after_ns;		/* device tracker: not_home after */
 	uint64_t flush_timeout_ns;	/* at exit, for the spool to drain */
 	uint64_t birth_delay_ns;	/* republish within a random delay */
+	uint64_t lockdown_ns;		/* a command's lockdown lasts (1h) */
+	uint64_t quarantine_ns;		/* ...and quarantine (1d) */
 };
 
 /*
@@ -134,7 +136,7 @@ struct lw_mqtt_cmd {
 	enum lw_act_op op;		/* LW_MCMD_ACT */
 	char	 target[64];		/* LW_MCMD_ACT: an IP or a MAC */
 	char	 key[64];		/* rotate: "" for every key */
-	uint64_t for_ns;		/* 0: the action's default */
+	uint64_t for_ns;		/* 0: mqtt.lockdown_for / quarantine_for */
 };
 
 /*
@@ -154,9 +156,9 @@ json_t	*lw_mqtt_request_json(const char *topic, const void *payload,
 	    size_t len);
 
 /*
- * What commands act through: the action layer (actor.h), or until it
- * is there, the scene engine's own path (cli/mqtt_actions.c).  Any
- * member may be NULL: the command then answers "not available".
+ * What commands act through: the action layer (actor.h), wired by
+ * cli/mqtt_actions.c (a struct of functions, so tests can fake it).
+ * Any member may be NULL: the command then answers "not available".
  */
 struct lw_mqtt_actions {
 	/* lw_actor_submit's contract: the status; fields in out. */
@@ -254,6 +256,8 @@ void	 lw_mqtt_set_scenes(struct lw_mqtt *mq, const char *const *names,
  */
 void	 lw_mqtt_poll(struct lw_mqtt *mq, struct lw_sensor *s,
 	    uint64_t drops);
+/* Something changed (an action's outcome): states at the next poll. */
+void	 lw_mqtt_changed(struct lw_mqtt *mq);
 /* Hosts and stats now (the end of a run or replay); a past run's
  * retained topics no host holds are cleared by then at the latest. */
 void	 lw_mqtt_refresh(struct lw_mqtt *mq, struct lw_sensor *s,
