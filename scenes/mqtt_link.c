@@ -326,7 +326,10 @@ static void on_log(struct mosquitto *m, void *arg, int level,
 
 	(void)m;
 	if (level == MOSQ_LOG_ERR) {
-		snprintf(msg, sizeof msg, "%s: %s", l->where, text);
+		snprintf(msg, sizeof msg, "%s: %s%s", l->where, text,
+		    strstr(text, "certificate verify failed") ? " (is the "
+		    "broker's certificate signed by mqtt.ca_file, for the name "
+		    "in mqtt.host?)" : "");
 		report(l, msg);
 	}
 }

@@ -13,6 +13,7 @@ what the broker delivers (the retain flag above all).
     broker.stop(); broker.start()   # the same port and config again
 """
 import os
+import pwd
 import signal
 import socket
 import ssl
@@ -267,6 +268,9 @@ class Broker:
         self.conf = os.path.join(tmpdir, f"mosquitto-{self.port}.conf")
         self.log = os.path.join(tmpdir, f"mosquitto-{self.port}.log")
         lines = [f"listener {self.port} 127.0.0.1",
+                 # as root, mosquitto would become user "mosquitto",
+                 # who cannot read the test's private directory
+                 "user " + pwd.getpwuid(os.geteuid()).pw_name,
                  "log_type error", "log_type warning", "log_type notice",
                  f"log_dest file {self.log}"]
         if persistence:
