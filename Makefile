@@ -77,7 +77,8 @@ bench: build
 	bench/bench.sh $(BUILD)
 
 # Longer fuzz runs than the ones in `make test`: make fuzz FUZZ_SECONDS=3600
-FUZZ_TARGETS = decode:seeds dns:seeds_dns dhcp:seeds_dhcp yaml:seeds_yaml
+FUZZ_TARGETS = decode:seeds dns:seeds_dns dhcp:seeds_dhcp yaml:seeds_yaml \
+               mqtt:seeds_mqtt
 fuzz: build-asan
 	@for t in $(FUZZ_TARGETS); do \
 	  name=$${t%%:*}; seeds=$${t#*:}; \
