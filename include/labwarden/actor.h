@@ -67,6 +67,11 @@ void	 lw_actor_free(struct lw_actor *actor);
  */
 const char *lw_actor_submit(struct lw_actor *actor,
 	    const struct lw_act_req *req, json_t *out);
+/* A request its caller refused before asking (the scenes' soft allow):
+ * recorded like the actor's own refusals (an id in out, the audit log,
+ * an action event).  Nothing in a dry run. */
+void	 lw_actor_refuse(struct lw_actor *actor, const struct lw_act_req *req,
+	    const char *reason, json_t *out);
 /* Main thread: take finished results (events, records, listeners),
  * release what expired by now_ns, reconcile after a restart.  Every
  * `action` event is written here (the writer is the main thread's) and
