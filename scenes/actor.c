@@ -463,6 +463,27 @@ const char *lw_actor_submit(struct lw_actor *a, const struct lw_act_req *req,
 	return status;
 }
 
+void lw_actor_refuse(struct lw_actor *a, const struct lw_act_req *req,
+    const char *reason, json_t *out)
+{
+	if (!a || !a->act)
+		return;
+	pthread_mutex_lock(&a->lock);
+	struct lw_act_call c = { .action = op_name(req->op),
+	    .origin = req->origin ? req->origin : "?",
+	    .backend = req->backend ? req->backend : a->cfg->default_backend ?
+	    a->cfg->default_backend : "local", .start_ns = req->now_ns,
+	    .until_ns = req->op == LW_REQ_RELEASE ? 0 :
+	    req->now_ns + req->for_ns };
+	if (!parse_target(&req->target, &c.target))
+		snprintf(c.target.text, sizeof c.target.text, "%.60s",
+		    req->target.text);
+	c.abe = lw_actor_be_find(a, c.backend);
+	c.id = ++a->log->next_id;
+	early(a, &c, "refused", reason, out);
+	pthread_mutex_unlock(&a->lock);
+}
+
 bool lw_actor_check_config(const struct lw_config *cfg, struct lw_diag *diag)
 {
 	size_t before = diag->count + diag->dropped;

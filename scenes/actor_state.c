@@ -60,11 +60,13 @@ static void remember(struct lw_actor *a, const struct lw_act_call *c,
 	persist(a);
 }
 
+/* Saved by the next poll (once for a burst of expiries): a block must
+ * be on disk before anything else happens, a release can wait 200 ms. */
 static void forget(struct lw_actor *a, uint64_t id)
 {
 	if (lw_action_log_remove_id(a->log, id)) {
 		lw_action_log_note_released(a->log, id);
-		persist(a);
+		a->dirty = true;
 	}
 }
 
@@ -233,22 +235,62 @@ static void end_record(struct lw_actor *a, uint64_t id, const char *origin)
 		forget(a, id);
 		return;
 	}
+	if (c.abe->worker && lw_worker_room(c.abe->worker) == 0)
+		return;		/* the next poll tries again */
 	snprintf(ref, sizeof ref, "%s", r->ref);
 	if (strcmp(lw_actor_dispatch(a, &c, ref, detail, sizeof detail),
 	    "failed") == 0 && (r = rec_by_id(a, id)))
 		r->retry_after_ns = a->now_ns + LW_ACTOR_RETRY_RELEASE_NS;
 }
 
+/* A restart's checks on remote backends, as their queues have room:
+ * the worker asks "has", then blocks for the time left. */
+static void feed_restores(struct lw_actor *a)
+{
+	char detail[600];
+
+	for (size_t i = 0; i < a->log->n; i++) {
+		struct lw_action_rec *r = &a->log->recs[i];
+		if (!r->needs_restore)
+			continue;
+		struct lw_actor_be *abe = lw_actor_be_find(a, r->backend);
+		if (!abe || !abe->worker || lw_worker_room(abe->worker) == 0)
+			continue;
+		r->needs_restore = false;
+		if (r->until_ns <= a->now_ns)
+			continue;	/* expire() releases it */
+		struct lw_act_call c = { .id = r->id, .action = r->action,
+		    .target = r->target, .abe = abe, .backend = r->backend,
+		    .origin = "restore", .start_ns = a->now_ns,
+		    .until_ns = r->until_ns, .kind = strcmp(r->action,
+		    "quarantine") == 0 ? LW_BLOCK_QUARANTINE :
+		    LW_BLOCK_LOCKDOWN };
+		queue(a, &c, LW_JOB_RESTORE, r->ref, detail, sizeof detail);
+	}
+}
+
+/* What ran out, released: as many as the remote queues have room for
+ * (the rest wait for the next poll), EXPIRE_BATCH at most. */
 static void expire(struct lw_actor *a)
 {
 	uint64_t ids[EXPIRE_BATCH];
-	size_t n = 0;
+	size_t n = 0, room[LW_MAX_LISTS];
 
+	for (size_t i = 0; i < a->nbes; i++)
+		room[i] = a->bes[i].worker ? lw_worker_room(a->bes[i].worker) :
+		    EXPIRE_BATCH;
 	for (size_t i = 0; i < a->log->n && n < EXPIRE_BATCH; i++) {
 		const struct lw_action_rec *r = &a->log->recs[i];
-		if (r->until_ns <= a->now_ns && !r->releasing &&
-		    r->retry_after_ns <= a->now_ns)
-			ids[n++] = r->id;
+		if (r->until_ns > a->now_ns || r->releasing ||
+		    r->retry_after_ns > a->now_ns)
+			continue;
+		struct lw_actor_be *abe = lw_actor_be_find(a, r->backend);
+		size_t k = abe ? (size_t)(abe - a->bes) : 0;
+		if (abe && room[k] == 0)
+			continue;
+		if (abe)
+			room[k]--;
+		ids[n++] = r->id;
 	}
 	for (size_t i = 0; i < n; i++)
 		end_record(a, ids[i], "expiry");
@@ -279,12 +321,9 @@ static void restore(struct lw_actor *a, struct lw_action_rec *r,
 		s->failed++;
 		return;
 	}
-	if (c.abe->ops->remote) {	/* the worker asks "has", then blocks */
-		if (strcmp(queue(a, &c, LW_JOB_RESTORE, r->ref, detail,
-		    sizeof detail), "failed") == 0)
-			s->failed++;
-		else
-			s->remote++;
+	if (c.abe->ops->remote) {	/* fed to its worker as room allows */
+		r->needs_restore = true;
+		s->remote++;
 		return;
 	}
 	memset(&res, 0, sizeof res);
@@ -417,6 +456,7 @@ static void poll_locked(struct lw_actor *a, uint64_t now_ns)
 	if (!a->reconciled && a->now_ns)
 		lw_actor_reconcile(a, a->now_ns);
 	take_outcomes(a);
+	feed_restores(a);
 	if (a->now_ns && !a->one_shot)
 		expire(a);
 	if (mono - a->host_read_mono_ns >= LW_ACTOR_HOST_EVERY_NS) {
