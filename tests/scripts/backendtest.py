@@ -41,10 +41,10 @@ class Probe:
 
     def secrets_kept(self):
         """No run printed a secret."""
-        for secret in self.secrets:
+        for n, secret in enumerate(self.secrets, 1):
             leaked = [o for o in self.outputs if secret in o]
-            check(not leaked, f"the secret {secret[:3]}... never appears in "
-                  f"stdout or stderr ({len(self.outputs)} runs)")
+            check(not leaked, f"secret {n} of {len(self.secrets)} never "
+                  f"appears in stdout or stderr ({len(self.outputs)} runs)")
 
 
 def write(path, text, mode=0o600):
