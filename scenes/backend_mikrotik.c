@@ -32,6 +32,8 @@
 #define MT_MAX_LEASES	8	/* leases of one MAC we act on */
 #define MT_ID_MAX	24
 #define MT_LISTS_MAX	512
+/* RouterOS keeps times in 10 ms steps in 32 bits: 35w3d13h13m56s. */
+#define MT_TIMEOUT_MAX	21474836ull
 
 enum quarantine_by { BY_ADDRESS, BY_LEASE, BY_BLOCK_ACCESS };
 
@@ -925,14 +927,17 @@ static enum lw_be_status mikrotik_block(struct lw_backend *be,
 		return lease_quarantine(mt, &a, true, res);
 	if (!need_ip(&a, res))
 		return LW_BE_FAIL;
+	bool capped = seconds > MT_TIMEOUT_MAX;
 	enum lw_be_status st = block_address(mt, &a, list, kind ==
 	    LW_BLOCK_LOCKDOWN ? "labwarden:lockdown" : "labwarden:quarantine",
-	    seconds, res);
-	if (st == LW_BE_OK && kind == LW_BLOCK_QUARANTINE) {
-		snprintf(detail, sizeof detail, "%s", res->detail);
-		lw_be_detail(res, "quarantine by blocking the address: %s",
-		    detail);
-	}
+	    capped ? MT_TIMEOUT_MAX : seconds, res);
+	if (st != LW_BE_OK)
+		return st;
+	snprintf(detail, sizeof detail, "%s", res->detail);
+	lw_be_detail(res, "%s%s%s", kind == LW_BLOCK_QUARANTINE ?
+	    "quarantine by blocking the address: " : "", detail, capped ?
+	    "; the timeout is capped at RouterOS's longest, 35w3d13h13m56s "
+	    "(labwarden re-applies it)" : "");
 	return st;
 }
 

@@ -11,6 +11,7 @@ API (method, path, Basic auth, JSON body of strings):
     second block (the re-apply after a restart) sets the new timeout
     on the same entry; release DELETEs it by .id; has() then says no;
     an entry lost on a router reboot is found missing and put back;
+  - a timeout past RouterOS's longest is capped and said so;
   - IPv6 goes to /ipv6/firewall/address-list;
   - quarantine by address (says so), by DHCP lease address-lists and
     by block-access (dynamic lease made static first; released);
@@ -184,6 +185,18 @@ def test_reboot(probe, srv):
     check(r and r["status"] == "ok" and len(entries) == 1,
           "reboot: block() puts it back")
     probe("mt", "release", "lockdown", "10.0.0.7")
+
+
+def test_cap(probe, srv):
+    srv.clear()
+    r, _, _ = probe("mt", "block", "lockdown", "10.0.0.30", "--for",
+                    str(365 * 86400))
+    puts = srv.seen("PUT", ALIST)
+    check(r and r["status"] == "ok" and puts and
+          puts[0].json()["timeout"] == "248d13h13m56s" and
+          "capped" in r["detail"],
+          "a year: the timeout capped at RouterOS's longest, and said so")
+    probe("mt", "release", "lockdown", "10.0.0.30")
 
 
 def test_ipv6(probe, srv):
@@ -382,6 +395,7 @@ def main():
             test_check(probe, d)
             test_lockdown(probe, srv)
             test_reboot(probe, srv)
+            test_cap(probe, srv)
             test_ipv6(probe, srv)
             test_quarantine(probe, srv)
             test_not_ours(probe, srv)
