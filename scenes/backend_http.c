@@ -146,18 +146,11 @@ static void config_relative(const struct lw_section *sec, const char *path,
 
 void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
 {
-	uint64_t timeout_ns, retries;
-	bool insecure;
 	char path[4096];
 
-	lw_section_str(sec, "type", NULL);
-	if (lw_section_duration(sec, "timeout", 10ull * 1000000000,
-	    &timeout_ns, diag) && timeout_ns < 1000000)
-		lw_section_error(sec, "timeout", diag, "at least 1ms");
-	lw_section_uint(sec, "retries", 3, 10, &retries, diag);
-	lw_section_bool(sec, "insecure", false, &insecure, diag);
+	lw_backend_common_check(sec, diag);
 	const char *ca = lw_section_str(sec, "ca_file", NULL);
-	if (ca) {
+	if (ca && *ca) {
 		config_relative(sec, ca, path, sizeof path);
 		if (access(path, R_OK) != 0)
 			lw_section_error(sec, "ca_file", diag, "cannot read "

@@ -617,6 +617,7 @@ static enum lw_be_status release_address(struct mikrotik *mt,
 	    LW_BE_OK)
 		return st;
 	if (!found) {
+		res->absent = true;
 		lw_be_detail(res, "%s is not in address-list %s (expired or "
 		    "released already; read back)", a->ip, list);
 		return LW_BE_OK;
@@ -863,6 +864,7 @@ static enum lw_be_status lease_quarantine(struct mikrotik *mt,
 	if (st != LW_BE_OK)
 		return st;
 	if (n == 0) {
+		res->absent = !on;
 		lw_be_detail(res, on ? "no DHCP lease for %s on the router: "
 		    "quarantine by lease needs one (or quarantine_by: address)"
 		    : "no DHCP lease for %s on the router: nothing to release "
@@ -872,6 +874,10 @@ static enum lw_be_status lease_quarantine(struct mikrotik *mt,
 	if (on && (st = make_static(mt, a->mac, leases, &n, &made, res)) !=
 	    LW_BE_OK)
 		return st;
+	bool was = false;
+	for (size_t i = 0; i < n; i++)
+		was |= lease_in_state(mt, &leases[i], true);
+	res->absent = !on && !was;
 	for (size_t i = 0; i < n; i++) {
 		if ((st = set_lease(mt, &leases[i], on, res)) != LW_BE_OK)
 			return st;

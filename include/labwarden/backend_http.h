@@ -44,7 +44,7 @@ bool	 lw_be_target(const struct lw_target *t, struct lw_be_addrs *out,
 	    struct lw_be_result *res);
 
 /* Common keys (LW_BACKEND_COMMON_KEYS) checked for `labwarden check`:
- * their types, and that ca_file can be read. */
+ * lw_backend_common_check, and that ca_file can be read. */
 void	 lw_be_check_common(struct lw_section *sec, struct lw_diag *diag);
 /* A secret's error (from lw_section_secret) at the key that is there:
  * base, base_file or base_env, else the section. */

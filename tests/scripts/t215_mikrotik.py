@@ -160,7 +160,8 @@ def test_lockdown(probe, srv):
 
     srv.clear()
     r, res, _ = probe("mt", "release", "lockdown", "10.0.0.5", "--ref", eid)
-    check(r and r["status"] == "ok", f"release: ok ({r and r['detail']})")
+    check(r and r["status"] == "ok" and not r["absent"],
+          f"release: ok ({r and r['detail']})")
     check(len(srv.seen("DELETE", f"{ALIST}/{eid}")) == 1,
           "release: DELETE .../<.id>")
     check(not srv.items("ip/firewall/address-list"),
@@ -170,8 +171,9 @@ def test_lockdown(probe, srv):
           "has: absent after release")
     srv.clear()
     r, res, _ = probe("mt", "release", "lockdown", "10.0.0.5")
-    check(r and r["status"] == "ok" and not srv.seen("DELETE"),
-          "release again: ok, nothing to delete")
+    check(r and r["status"] == "ok" and r["absent"] and
+          not srv.seen("DELETE"), "release again: ok, absent, nothing to "
+          "delete")
 
 
 def test_reboot(probe, srv):

@@ -12,7 +12,8 @@ Checked:
     "not confirmed: webhook"; release posts action "release";
   - a template with nesting, {kind} and {until}; extra headers and a
     bearer token are sent;
-  - has() cannot tell ('retry') and sends nothing;
+  - has() takes what was sent as in force ('ok', "not confirmed") and
+    sends nothing;
   - a secret URL (url_file, a Home Assistant webhook id) never shows
     in the result or any output;
   - 401 and 400 are 'fail' (a printable detail from a binary body);
@@ -142,8 +143,9 @@ def test_flow(probe, srv):
            "ip": "10.0.0.5", "seconds": 0}, "release: action release")
     srv.clear()
     r, _, _ = probe("wh", "has", "lockdown", "10.0.0.5")
-    check(r and r["status"] == "retry" and r["requests"] == 0 and
-          not srv.seen(), "has: cannot tell, sends nothing")
+    check(r and r["status"] == "ok" and r["requests"] == 0 and
+          "not confirmed" in r["detail"] and not srv.seen(),
+          "has: taken as in force, not confirmed, sends nothing")
 
     srv.token = TOKEN
     srv.clear()
