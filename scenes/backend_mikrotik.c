@@ -59,6 +59,7 @@ struct entry {
 struct lease {
 	char	 id[MT_ID_MAX];
 	char	 lists[MT_LISTS_MAX];	/* address-lists, comma-separated */
+	char	 address[46];	/* active-address, else address; "" */
 	bool	 dynamic;
 	bool	 blocked;
 };
@@ -704,6 +705,11 @@ static bool read_lease(const json_t *o, struct lease *l)
 		return false;
 	snprintf(l->id, sizeof l->id, "%s", id);
 	snprintf(l->lists, sizeof l->lists, "%s", lists ? lists : "");
+	int family;
+	if (!lw_be_canon_ip(member(o, "active-address"), l->address,
+	    sizeof l->address, &family) && !lw_be_canon_ip(member(o,
+	    "address"), l->address, sizeof l->address, &family))
+		l->address[0] = '\0';
 	l->dynamic = ros_true(member(o, "dynamic"));
 	l->blocked = ros_true(member(o, "block-access"));
 	return true;
@@ -908,13 +914,80 @@ static const char *kind_list(const struct mikrotik *mt,
 	    mt->quarantine_list;
 }
 
-static bool need_ip(const struct lw_be_addrs *a, struct lw_be_result *res)
+/*
+ * The IP for an address-list entry: the target's, else the address of
+ * the MAC's DHCP lease (a new device is often seen before its IP is).
+ * LW_BE_FAIL with the reason when there is none; *note says where the
+ * address came from.
+ */
+static enum lw_be_status address_of(struct mikrotik *mt,
+    struct lw_be_addrs *a, char *note, size_t notelen,
+    struct lw_be_result *res)
 {
+	struct lease leases[MT_MAX_LEASES];
+	size_t n;
+
+	note[0] = '\0';
 	if (a->ip[0])
-		return true;
-	lw_be_detail(res, "no IP address known for %s: address lists hold "
-	    "addresses (quarantine_by: lease quarantines by MAC)", a->mac);
-	return false;
+		return LW_BE_OK;
+	enum lw_be_status st = find_leases(mt, a->mac, leases, &n, res);
+	if (st != LW_BE_OK)
+		return st;
+	for (size_t i = 0; i < n; i++)
+		if (leases[i].address[0]) {
+			snprintf(a->ip, sizeof a->ip, "%s", leases[i].address);
+			a->family = 4;
+			snprintf(note, notelen, " (the address of DHCP lease %s)",
+			    leases[i].id);
+			return LW_BE_OK;
+		}
+	lw_be_detail(res, "no IP address known for %s, and no DHCP lease on "
+	    "the router gives one: address lists hold addresses "
+	    "(quarantine_by: lease quarantines by MAC)", a->mac);
+	return LW_BE_FAIL;
+}
+
+/* Release by the entry's id alone (the address is no longer known). */
+static enum lw_be_status release_ref(struct mikrotik *mt, const char *list,
+    const char *ref, struct lw_be_result *res)
+{
+	char path[256];
+	json_t *reply;
+	struct entry e;
+
+	snprintf(path, sizeof path, "%s/%s", alist_path(4), ref);
+	enum lw_be_status st = call(mt, "GET", path, NULL, &reply, res);
+	if (st == LW_BE_FAIL && res->http_status == 404) {
+		res->absent = true;
+		lw_be_detail(res, "entry %s is gone (expired or released "
+		    "already; read back)", ref);
+		return LW_BE_OK;
+	}
+	if (st != LW_BE_OK)
+		return st;
+	bool ok = read_entry(reply, &e);
+	bool ours = ok && e.ours && strcmp(member(reply, "list"), list) == 0;
+	json_decref(reply);
+	if (!ok)
+		return bad_reply(res, "not an address-list entry");
+	if (!ours) {
+		lw_be_detail(res, "entry %s is not labwarden's entry in %s: left "
+		    "as it is", ref, list);
+		return LW_BE_FAIL;
+	}
+	if ((st = delete_entry(mt, 4, ref, res)) != LW_BE_OK)
+		return st;
+	st = call(mt, "GET", path, NULL, &reply, res);
+	json_decref(reply);
+	if (st == LW_BE_FAIL && res->http_status == 404) {
+		lw_be_detail(res, "entry %s removed from address-list %s (read "
+		    "back)", ref, list);
+		return LW_BE_OK;
+	}
+	if (st == LW_BE_OK)
+		lw_be_detail(res, "not confirmed: entry %s is still there after "
+		    "DELETE", ref);
+	return st == LW_BE_OK ? LW_BE_FAIL : st;
 }
 
 static enum lw_be_status mikrotik_block(struct lw_backend *be,
@@ -931,17 +1004,19 @@ static enum lw_be_status mikrotik_block(struct lw_backend *be,
 	const char *list = kind_list(mt, kind, &by_lease);
 	if (by_lease)
 		return lease_quarantine(mt, &a, true, res);
-	if (!need_ip(&a, res))
-		return LW_BE_FAIL;
+	char note[64];
+	enum lw_be_status st = address_of(mt, &a, note, sizeof note, res);
+	if (st != LW_BE_OK)
+		return st;
 	bool capped = seconds > MT_TIMEOUT_MAX;
-	enum lw_be_status st = block_address(mt, &a, list, kind ==
-	    LW_BLOCK_LOCKDOWN ? "labwarden:lockdown" : "labwarden:quarantine",
-	    capped ? MT_TIMEOUT_MAX : seconds, res);
+	st = block_address(mt, &a, list, kind == LW_BLOCK_LOCKDOWN ?
+	    "labwarden:lockdown" : "labwarden:quarantine", capped ?
+	    MT_TIMEOUT_MAX : seconds, res);
 	if (st != LW_BE_OK)
 		return st;
 	snprintf(detail, sizeof detail, "%s", res->detail);
-	lw_be_detail(res, "%s%s%s", kind == LW_BLOCK_QUARANTINE ?
-	    "quarantine by blocking the address: " : "", detail, capped ?
+	lw_be_detail(res, "%s%s%s%s", kind == LW_BLOCK_QUARANTINE ?
+	    "quarantine by blocking the address: " : "", detail, note, capped ?
 	    "; the timeout is capped at RouterOS's longest, 35w3d13h13m56s "
 	    "(labwarden re-applies it)" : "");
 	return st;
@@ -960,8 +1035,14 @@ static enum lw_be_status mikrotik_release(struct lw_backend *be,
 	const char *list = kind_list(mt, kind, &by_lease);
 	if (by_lease)
 		return lease_quarantine(mt, &a, false, res);
-	if (!need_ip(&a, res))
-		return LW_BE_FAIL;
+	/* Without the address, the id is exact: the lease's address may
+	 * have changed since the block. */
+	if (!a.ip[0] && ros_id_ok(ref))
+		return release_ref(mt, list, ref, res);
+	char note[64];
+	enum lw_be_status st = address_of(mt, &a, note, sizeof note, res);
+	if (st != LW_BE_OK)
+		return st;
 	return release_address(mt, &a, list, ref ? ref : "", res);
 }
 
@@ -998,9 +1079,11 @@ static enum lw_be_status mikrotik_has(struct lw_backend *be,
 		lw_be_detail(res, "no DHCP lease of %s quarantines it", a.mac);
 		return LW_BE_FAIL;
 	}
-	if (!need_ip(&a, res))
-		return LW_BE_FAIL;
-	enum lw_be_status st = find_entry(mt, &a, list, &e, &found, res);
+	char note[64];
+	enum lw_be_status st = address_of(mt, &a, note, sizeof note, res);
+	if (st != LW_BE_OK)
+		return st;
+	st = find_entry(mt, &a, list, &e, &found, res);
 	if (st != LW_BE_OK)
 		return st;
 	if (!found) {

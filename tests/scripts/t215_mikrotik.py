@@ -13,7 +13,8 @@ API (method, path, Basic auth, JSON body of strings):
     an entry lost on a router reboot is found missing and put back;
   - a timeout past RouterOS's longest is capped and said so;
   - IPv6 goes to /ipv6/firewall/address-list;
-  - quarantine by address (says so), by DHCP lease address-lists and
+  - quarantine by address (says so), of a MAC at its DHCP lease's
+    address (released by .id after the lease moved), by DHCP lease address-lists and
     by block-access (dynamic lease made static first; released);
   - an entry labwarden did not make is left alone;
   - a wrong password is a 401 'fail' naming bad credentials, once;
@@ -24,18 +25,27 @@ API (method, path, Basic auth, JSON body of strings):
   - bad targets fail before any request;
   - the password never appears in any output.
 
-usage: t215_mikrotik.py BACKEND_PROBE
+And end to end through the action layer: `labwarden replay --act
+--state` of the demo with the router as default backend locks down the
+scanner, the tunnel and the burst for an hour and quarantines the new
+phone at its DHCP lease's address for a day (the protected gateway is
+refused); `labwarden release` takes the scanner out; after a router
+reboot, a later replay with the same state puts the lost entries back
+with the time they had left.
+
+usage: t215_mikrotik.py BACKEND_PROBE LABWARDEN PCAPS_DIR
 """
+import json
 import os
+import struct
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from backendtest import Probe, write  # noqa: E402
 from fakeapi.base import make_pki  # noqa: E402
 from fakeapi.mikrotik import MikroTik  # noqa: E402
-from lwtest import check, finish  # noqa: E402
+from lwtest import check, finish, run, sanitizer_report  # noqa: E402
 
 ALIST = "/rest/ip/firewall/address-list"
 ALIST6 = "/rest/ipv6/firewall/address-list"
@@ -230,10 +240,12 @@ def test_quarantine(probe, srv):
     r, _, _ = probe("mt", "release", "quarantine", MAC, "--ip", "10.0.0.9",
                     "--ref", r["ref"] if r else "")
     check(r and r["status"] == "ok", "quarantine by address: released")
+    srv.clear()
     r, res, _ = probe("mt", "block", "quarantine", MAC, "--for", "60")
-    check(r and r["status"] == "fail" and r["requests"] == 0 and
-          "no IP" in r["detail"],
-          "quarantine by address without an IP: fail, nothing sent")
+    check(r and r["status"] == "fail" and r["requests"] == 1 and
+          "no DHCP lease on the router gives one" in r["detail"] and
+          not srv.seen("PUT"),
+          "quarantine by address, no IP and no lease: fail, nothing added")
 
     # by the DHCP lease's address-lists
     srv.add_lease(MAC, "10.0.0.9", dynamic=True, lists="guests")
@@ -282,6 +294,31 @@ def test_quarantine(probe, srv):
                     "--for", "60")
     check(r and r["status"] == "fail" and "no DHCP lease" in r["detail"],
           "lease: a MAC without a lease fails and says so")
+
+
+def test_mac_only(probe, srv):
+    """A new device is often seen before its IP: its lease has it."""
+    mac2 = "02:11:22:33:44:66"
+    srv.add_lease(mac2, "10.0.0.44")
+    srv.clear()
+    r, _, _ = probe("mt", "block", "quarantine", mac2, "--for", "600")
+    entries = [e for e in srv.items("ip/firewall/address-list")
+               if e["list"] == "lw_quarantine"]
+    check(r and r["status"] == "ok" and len(entries) == 1 and
+          entries[0]["address"] == "10.0.0.44" and
+          "DHCP lease" in r["detail"],
+          f"MAC only: blocked at its lease's address, said so "
+          f"({r and r['detail']})")
+    with srv.state_lock:        # the device moves to another address
+        for lease in srv.menus["ip/dhcp-server/lease"]:
+            if lease["mac-address"] == mac2.upper():
+                lease["address"] = "10.0.0.45"
+    r, _, _ = probe("mt", "release", "quarantine", mac2, "--ref",
+                    r["ref"] if r else "")
+    check(r and r["status"] == "ok" and not [
+          e for e in srv.items("ip/firewall/address-list")
+          if e["list"] == "lw_quarantine"],
+          "MAC only: released by its .id though the lease moved")
 
 
 def test_not_ours(probe, srv):
@@ -387,8 +424,111 @@ def test_targets(probe, srv):
     check(not srv.seen(), "bad targets: the router saw nothing")
 
 
+def one_packet(path, when):
+    """A pcap with one ARP request from the laptop at 'when' (epoch s)."""
+    mac = bytes.fromhex("3c22fb102030")
+    frame = (b"\xff" * 6 + mac + b"\x08\x06" +
+             struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac,
+                         bytes([192, 168, 1, 20]), b"\0" * 6,
+                         bytes([192, 168, 1, 1])) + b"\0" * 18)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        f.write(struct.pack("<IIII", when, 0, len(frame), len(frame)) +
+                frame)
+
+
+def left(srv, lst, address):
+    """Seconds left on the router's entry, or None."""
+    from fakeapi.mikrotik import parse_duration
+    for e in srv.items("ip/firewall/address-list"):
+        if e["list"] == lst and e["address"] == address:
+            return parse_duration(e.get("timeout", "0s"))
+    return None
+
+
+def lw_run(probe, argv):
+    """Run labwarden; its output joins the probe's for the secret
+    check, and it must not crash or trip a sanitizer."""
+    res = run(argv)
+    probe.outputs.append(res.stdout + res.stderr)
+    report = sanitizer_report(res.stderr)
+    check(report is None and res.returncode >= 0,
+          f"labwarden {argv[1]}: exit status {res.returncode}, no "
+          f"sanitizer report{f' ({report})' if report else ''}")
+    return res
+
+
+def test_end_to_end(probe, lw, pcaps, srv, pki, d):
+    state = os.path.join(d, "state")
+    os.mkdir(state)
+    srv.reboot()
+    srv.add_lease("da:a1:19:5c:7e:01", "192.168.1.57")
+    cfg = write(os.path.join(d, "act.yaml"), f"""networks:
+  protected: [192.168.1.1]
+inventory:
+  known_devices: {pcaps}/demo-known.txt
+state_dir: {state}
+actions:
+  default_backend: router
+backends:
+  router:
+    type: mikrotik
+    url: {srv.url}
+    user: labwarden
+    password_file: mt.pass
+    ca_file: {pki['ca']}
+    timeout: 2s
+""")
+    srv.clear()
+    res = lw_run(probe, [lw, "replay", "--act", "-c", cfg, "--state",
+                         state, "--emit", "action",
+                         os.path.join(pcaps, "demo.pcap")])
+    acts = [json.loads(line) for line in res.stdout.splitlines()]
+    done = {(a["action"], a["target"]) for a in acts
+            if a["status"] == "done"}
+    check(res.returncode == 0 and {
+          ("lockdown", "192.168.1.66"), ("lockdown", "192.168.1.23"),
+          ("lockdown", "192.168.1.40"),
+          ("quarantine", "da:a1:19:5c:7e:01")} <= done,
+          f"replay --act: the scanner, tunnel, burst and new phone are "
+          f"done on the router ({sorted(done)}) {res.stderr[-200:]}")
+    check(all(3500 <= (left(srv, "lw_lockdown", ip) or 0) <= 3600
+              for ip in ("192.168.1.66", "192.168.1.23", "192.168.1.40")),
+          "replay --act: their lw_lockdown entries have about an hour")
+    check(86000 <= (left(srv, "lw_quarantine", "192.168.1.57") or 0) <=
+          86400, "replay --act: the phone is in lw_quarantine at its "
+          "lease's address for about a day")
+    gw = [a for a in acts if a.get("ip") == "192.168.1.1"]
+    check(gw and all(a["status"] == "refused" for a in gw) and not [
+          q for q in srv.seen() if "192.168.1.1" in q.query.get(
+              "address", [])], "replay --act: the protected gateway is "
+          "refused, never sent")
+    res = lw_run(probe, [lw, "release", "192.168.1.66", "-c", cfg])
+    check(res.returncode == 0 and "released" in res.stdout and
+          left(srv, "lw_lockdown", "192.168.1.66") is None,
+          f"labwarden release: the scanner's entry is deleted "
+          f"({res.stdout.strip()[:120]})")
+    with open(os.path.join(state, "actions.json")) as f:
+        tunnel = [a for a in json.load(f)["actions"]
+                  if a["target"] == "192.168.1.23"]
+    srv.reboot()
+    later = os.path.join(d, "later.pcap")
+    if tunnel:
+        one_packet(later, tunnel[0]["until_ns"] // 10**9 - 1800)
+    res = lw_run(probe, [lw, "replay", "--act", "-c", cfg, "--state",
+                         state, "--emit", "none", later])
+    back = left(srv, "lw_lockdown", "192.168.1.23")
+    check(res.returncode == 0 and back is not None and 1700 <= back <= 1800,
+          f"after a router reboot: the tunnel's entry is put back with the "
+          f"half hour it had left ({back} s)")
+    check(left(srv, "lw_quarantine", "192.168.1.57") is not None and
+          left(srv, "lw_lockdown", "192.168.1.66") is None,
+          "after a router reboot: the phone's quarantine is back, the "
+          "released scanner is not")
+
+
 def main():
-    probe_bin = sys.argv[1]
+    probe_bin, lw, pcaps = (os.path.abspath(a) for a in sys.argv[1:4])
     with tempfile.TemporaryDirectory(prefix="lw-t215-") as d:
         pki = make_pki(os.path.join(d, "pki"))
         srv = MikroTik(tls=pki, user="labwarden", password=PASSWORD).start()
@@ -400,10 +540,12 @@ def main():
             test_cap(probe, srv)
             test_ipv6(probe, srv)
             test_quarantine(probe, srv)
+            test_mac_only(probe, srv)
             test_not_ours(probe, srv)
             test_errors(probe, srv)
             test_garbage(probe, srv)
             test_targets(probe, srv)
+            test_end_to_end(probe, lw, pcaps, srv, pki, d)
             probe.secrets_kept()
             check(not srv.violations, "the fake RouterOS saw no request "
                   f"outside its documented API: {srv.violations[:5]}")
