@@ -13,6 +13,7 @@
 
 #include "labwarden/cli.h"
 #include "labwarden/config.h"
+#include "labwarden/keys.h"
 #include "labwarden/pcapfile.h"
 #include "labwarden/progress.h"
 #include "labwarden/scene.h"
@@ -21,6 +22,7 @@
 
 #define MAX_RULE_PATHS 64
 #define ACTIONS_FILE	"actions.json"
+#define KEYS_DRAIN_MS	(120 * 1000)	/* rotations still under way */
 
 static const char replay_usage[] =
 "usage: labwarden replay [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -245,7 +247,10 @@ static unsigned replay_files(struct lw_sensor *sensor, int nfiles,
 
 static void tick_scenes(void *engine, uint64_t now_ns)
 {
-	lw_scene_engine_tick(engine, now_ns);
+	struct lw_scene_engine *eng = engine;
+
+	lw_scene_engine_tick(eng, now_ns);
+	lw_keys_poll(eng->keys, now_ns);	/* results, ended grace periods */
 }
 
 static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
@@ -287,6 +292,14 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		engine.capturer = &capturer;
 	}
 	engine.act = o->act;
+	/* --act: key rotations go through the rotator's worker thread. */
+	if (o->act && !(engine.keys = lw_keys_new(cfg, &writer, true,
+	    o->state, err, sizeof err))) {
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		if (out != stdout)
+			fclose(out);
+		return LW_EXIT_RUNTIME;
+	}
 	if (o->state && o->act) {	/* what a past run left in place */
 		json_t *doc = lw_state_read(o->state, ACTIONS_FILE, "actions");
 		if (doc)
@@ -305,6 +318,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	unsigned failed = replay_files(&sensor, nfiles, files, &progress);
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
+	lw_keys_drain(engine.keys, lw_sensor_now(&sensor), KEYS_DRAIN_MS);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	bool saved = lw_sensor_finish(&sensor, err, sizeof err);
 	if (saved && o->state && o->act) {
@@ -323,12 +337,14 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		lw_stats_print(&sensor.stats, stderr);
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
+		lw_keys_print(engine.keys, stderr);
 	}
 	if (interrupted)
 		fprintf(stderr, "labwarden replay: interrupted\n");
 	if (failed || interrupted)
 		rc = LW_EXIT_RUNTIME;
 	lw_sensor_free(&sensor);
+	lw_keys_free(engine.keys);
 	lw_scene_engine_free(&engine);
 	return rc;
 }
@@ -345,6 +361,10 @@ int lw_cmd_replay(int argc, char **argv)
 		return rc;
 	if ((rc = lw_cli_load_config(&cfg, o.config)) != LW_EXIT_OK)
 		return rc;
+	if (o.act && (rc = lw_cli_check_keys(&cfg)) != LW_EXIT_OK) {
+		lw_config_free(&cfg);
+		return rc;
+	}
 	static struct lw_scene_set set;
 	if ((rc = lw_cli_load_rules(&set, o.rules, o.nrules, &cfg)) !=
 	    LW_EXIT_OK) {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "labwarden/cli.h"
+#include "labwarden/keys.h"
 #include "labwarden/live.h"
 #include "labwarden/scene.h"
 #include "labwarden/sensor.h"
@@ -25,6 +26,7 @@
 #define BATCH		256	/* packets per source per wake */
 #define MAX_RULE_PATHS	64
 #define ACTIONS_FILE	"actions.json"
+#define KEYS_DRAIN_MS	1000	/* at exit: rotations under way */
 
 static const char run_usage[] =
 "usage: labwarden run [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -189,7 +191,10 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 
 static void tick_scenes(void *engine, uint64_t now_ns)
 {
-	lw_scene_engine_tick(engine, now_ns);
+	struct lw_scene_engine *eng = engine;
+
+	lw_scene_engine_tick(eng, now_ns);
+	lw_keys_poll(eng->keys, now_ns);	/* results, ended grace periods */
 }
 
 static int run(const struct run_opts *o, struct lw_config *cfg,
@@ -228,6 +233,12 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		return LW_EXIT_RUNTIME;
 	}
 	engine.act = true;
+	if (!(engine.keys = lw_keys_new(cfg, &writer, true, cfg->state_dir,
+	    err, sizeof err))) {
+		fprintf(stderr, "labwarden run: %s\n", err);
+		lw_live_close(&live);
+		return LW_EXIT_RUNTIME;
+	}
 	if (capturer.enabled) {
 		sensor.capturer = &capturer;
 		engine.capturer = &capturer;
@@ -258,6 +269,7 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 
 	uint64_t received, dropped;
 	lw_live_stats(&live, &received, &dropped);
+	lw_keys_drain(engine.keys, lw_sensor_now(&sensor), KEYS_DRAIN_MS);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	bool ok = lw_sensor_finish(&sensor, err, sizeof err);
 	if (ok && cfg->state_dir) {
@@ -275,7 +287,9 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		    (unsigned long long)dropped);
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
+		lw_keys_print(engine.keys, stderr);
 	}
+	lw_keys_free(engine.keys);
 	lw_scene_engine_free(&engine);
 	if (current != set) {
 		lw_scenes_free(current);
@@ -299,6 +313,10 @@ int lw_cmd_run(int argc, char **argv)
 		return rc;
 	if ((rc = lw_cli_load_config(&cfg, o.config)) != LW_EXIT_OK)
 		return rc;
+	if ((rc = lw_cli_check_keys(&cfg)) != LW_EXIT_OK) {
+		lw_config_free(&cfg);
+		return rc;
+	}
 	if ((rc = lw_cli_load_rules(&set, o.rules, o.nrules, &cfg)) !=
 	    LW_EXIT_OK) {
 		lw_config_free(&cfg);
