@@ -183,9 +183,13 @@ static void rotate(struct rotation *rot)
 	res->ok = true;
 	if (rot->current)
 		res->superseded[res->nsuperseded++] = rot->current;
-	snprintf(res->detail, sizeof res->detail, "version %llu in force%s",
-	    (unsigned long long)res->version, rot->current ?
-	    "; the old version is destroyed when its grace period ends" : "");
+	size_t n = (size_t)snprintf(res->detail, sizeof res->detail,
+	    "version %llu in force", (unsigned long long)res->version);
+	if (rot->current && n < sizeof res->detail)
+		snprintf(res->detail + n, sizeof res->detail - n, "; version "
+		    "%llu stays valid for %llu s, then is destroyed",
+		    (unsigned long long)rot->current, (unsigned long long)
+		    (rot->kc->grace_ns / LW_NS_PER_SEC));
 }
 
 static void destroy(const struct key_conf *kc, struct keystore *ks,

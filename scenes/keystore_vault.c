@@ -111,6 +111,8 @@ bool lw_vault_path_parse(const char *path, const char *mount,
 	}
 	if (strncmp(rest, "data/", 5) == 0)
 		rest += 5;
+	else if (strcmp(rest, "data") == 0)	/* "MOUNT/data": nothing after */
+		rest += 4;
 	if (!*rest || strlen(rest) >= sizeof out->secret ||
 	    !segments_ok(out->mount) || !segments_ok(rest)) {
 		snprintf(err, errlen, "'%s': %s", path, !*rest ? "no secret "
