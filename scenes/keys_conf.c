@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "keys_int.h"
@@ -121,10 +122,15 @@ bool key_secret_read(const struct key_secret_src *src, char *buf,
 		snprintf(buf, buflen, "%s", v);
 		return true;
 	}
-	int fd = open(src->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
+	/* Non-blocking, and only a regular file: a FIFO or a terminal
+	 * named here must not hang the worker. */
+	int fd = open(src->file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(why, whylen, "%s: %s: %s", src->where, src->file,
-		    strerror(errno));
+		    fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
 		return false;
 	}
 	ssize_t n = read(fd, buf, buflen - 1);

@@ -67,8 +67,8 @@ static void file_close(struct keystore *ks)
 /* flock on PATH.lock: -1 (why set) when another holds it too long. */
 static int take_lock(const struct filestore *fs, char *why, size_t whylen)
 {
-	int fd = open(fs->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	int fd = open(fs->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0600);
 
 	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s", fs->lock, strerror(errno));
@@ -158,7 +158,13 @@ static bool read_meta(const struct filestore *fs, struct meta *m, char *why,
 {
 	json_error_t jerr;
 
+	struct stat st;
+
 	memset(m, 0, sizeof *m);
+	if (lstat(fs->meta, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a regular file", fs->meta);
+		return false;
+	}
 	json_t *doc = json_load_file(fs->meta, 0, &jerr);
 	if (!doc) {
 		if (exists(fs->meta)) {
@@ -197,12 +203,18 @@ static bool write_meta(const struct filestore *fs, const struct meta *m,
 static bool read_key(const char *path, struct key_value *value, char *why,
     size_t whylen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return true;	/* no value */
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(why, whylen, "%s: not a regular file", path);
 		return false;
 	}
 	ssize_t n = read(fd, value->text, sizeof value->text - 1);
@@ -306,9 +318,10 @@ static bool shred(const struct filestore *fs, char *why, size_t whylen)
 	struct stat st, cur;
 	char zeros[512] = { 0 };
 	const char *path = fs->prev;
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && !(stat(fs->path, &cur) == 0 &&
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    !(stat(fs->path, &cur) == 0 &&
 	    cur.st_ino == st.st_ino && cur.st_dev == st.st_dev)) {
 		for (off_t done = 0; done < st.st_size; ) {
 			size_t n = (size_t)(st.st_size - done) < sizeof zeros ?
