@@ -332,17 +332,15 @@ void lw_keys_poll(struct lw_keys *keys, uint64_t now_ns)
 	queue_due(keys, now_ns);
 }
 
-/* Anything still to do by now_ns? */
-static bool busy(struct lw_keys *keys, uint64_t now_ns)
+/* Anything queued, running or unread?  (Versions that became due were
+ * queued by the last poll.) */
+static bool busy(struct lw_keys *keys)
 {
 	pthread_mutex_lock(&keys->lock);
 	bool b = keys->jcount || keys->running || keys->rcount;
 	pthread_mutex_unlock(&keys->lock);
-	for (size_t i = 0; !b && i < keys->grace.n; i++) {
-		const struct key_pending *p = &keys->grace.items[i];
-		b = p->queued;
-	}
-	(void)now_ns;
+	for (size_t i = 0; !b && i < keys->grace.n; i++)
+		b = keys->grace.items[i].queued;
 	return b;
 }
 
@@ -359,7 +357,7 @@ void lw_keys_drain(struct lw_keys *keys, uint64_t now_ns, uint64_t timeout_ms)
 		return;
 	uint64_t end = mono_ms() + timeout_ms;
 	lw_keys_poll(keys, now_ns);
-	while (busy(keys, now_ns) && mono_ms() < end) {
+	while (busy(keys) && mono_ms() < end) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += 50 * 1000000;
@@ -399,12 +397,12 @@ const char *lw_keys_request(struct lw_keys *keys, const char *name,
 	detail[0] = '\0';
 	if (!keys || !keys->act)
 		return "dry-run";
-	for (k = 0; k < keys->n; k++)
+	for (k = 0; name && k < keys->n; k++)
 		if (strcmp(keys->slots[k].conf.name, name) == 0)
 			break;
-	if (k == keys->n) {
+	if (!name || k == keys->n) {
 		snprintf(detail, detaillen, "no key named '%s' under keys:",
-		    name);
+		    name ? name : "");
 		return "failed";
 	}
 	struct key_slot *slot = &keys->slots[k];
