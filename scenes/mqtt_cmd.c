@@ -377,7 +377,7 @@ static void release_all(const struct lw_mqtt_actions *acts, uint64_t now_ns,
 }
 
 static void rotate(const struct lw_mqtt_actions *acts, const char *key,
-    json_t *res)
+    uint64_t now_ns, json_t *res)
 {
 	char detail[512] = "";
 
@@ -387,11 +387,16 @@ static void rotate(const struct lw_mqtt_actions *acts, const char *key,
 		fail(res, "key rotation is not available in this version");
 		return;
 	}
-	bool ok = acts->rotate(acts->ctx, key, detail, sizeof detail);
+	const char *status = acts->rotate(acts->ctx, key, now_ns, detail,
+	    sizeof detail);
+	bool ok = status && (strcmp(status, "pending") == 0 ||
+	    strcmp(status, "dry-run") == 0 || strcmp(status, "done") == 0);
 	json_object_set_new(res, "ok", json_boolean(ok));
-	if (detail[0])
+	json_object_set_new(res, "status", json_string(status ? status :
+	    "failed"));
+	if (detail[0] || !ok)
 		json_object_set_new(res, ok ? "detail" : "error",
-		    json_string(detail));
+		    json_string(detail[0] ? detail : "failed"));
 }
 
 json_t *lw_mqtt_cmd_run(const struct lw_mqtt_cmd *cmd,
@@ -435,7 +440,7 @@ json_t *lw_mqtt_cmd_run(const struct lw_mqtt_cmd *cmd,
 		}
 		break;
 	case LW_MCMD_ROTATE:
-		rotate(acts, cmd->key, res);
+		rotate(acts, cmd->key, now_ns, res);
 		break;
 	}
 	return res;

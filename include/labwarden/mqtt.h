@@ -168,9 +168,10 @@ struct lw_mqtt_actions {
 	bool	 (*paused)(void *ctx);
 	/* [{action, target, ...}] in force now (new reference). */
 	json_t	*(*active)(void *ctx, uint64_t now_ns);
-	/* Rotate key ("" for every configured key) now; false with why. */
-	bool	 (*rotate)(void *ctx, const char *key, char *detail,
-		    size_t detaillen);
+	/* Rotate key ("" for every configured key) now: the status
+	 * ("pending", "dry-run", "refused", "failed"), why in detail. */
+	const char *(*rotate)(void *ctx, const char *key, uint64_t now_ns,
+		    char *detail, size_t detaillen);
 	void	*ctx;
 };
 

@@ -456,12 +456,13 @@ static json_t *fake_active(void *ctx, uint64_t now)
 	return json_incref(((struct fake *)ctx)->active);
 }
 
-static bool fake_rotate(void *ctx, const char *key, char *detail,
-    size_t len)
+static const char *fake_rotate(void *ctx, const char *key, uint64_t now,
+    char *detail, size_t len)
 {
+	(void)now;
 	snprintf(((struct fake *)ctx)->rotated, 64, "%s", key[0] ? key : "*");
 	snprintf(detail, len, "queued");
-	return true;
+	return "pending";
 }
 
 static struct lw_inventory inv;
