@@ -73,8 +73,8 @@ static const char *rotate(void *ctx, const char *key, uint64_t now_ns,
 			worst = st;
 		if (one[0] && strcmp(st, "pending") != 0) {
 			size_t used = strlen(detail);
-			snprintf(detail + used, detaillen - used, "%s%s: %s",
-			    used ? "; " : "", name, one);
+			snprintf(detail + used, detaillen - used, "%s%s",
+			    used ? "; " : "", one);
 		}
 	}
 	if (!worst)

@@ -16,7 +16,9 @@ Checked, each on <root>/result and in the nft sets:
   - malformed JSON, unknown keys and commands, a bad target, binary
     bytes: an error on the result topic each, and labwarden goes on;
   - the pause switch's state follows; release all empties the sets;
-    key rotation answers that it is not available;
+  - a key's rotate button rotates it through the key rotator (the file
+    store changes, a key_rotation event with origin mqtt follows; all
+    keys at once right after is refused) and the key is in no message;
   - -o holds the action events with origin "mqtt"; SIGTERM ends it
     cleanly (no sanitizer report).
 Needs root and network namespaces (exits 77 without).
@@ -90,7 +92,10 @@ def config(tmp, pcaps, port, state):
                 "backends:\n  local: { type: nft }\n"
                 f"mqtt:\n  port: {port}\n  sensor_id: t227\n"
                 "  stats_interval: 1s\n  birth_delay: 0s\n"
-                "  lockdown_for: 1h\n")
+                "  lockdown_for: 1h\n"
+                f"keys:\n  lab-llm: {{ store: file, path: {tmp}/llm.key }}\n")
+    with open(os.path.join(tmp, "llm.key"), "w") as f:
+        f.write("old-key-0123456789abcdef\n")
     return path
 
 
@@ -162,6 +167,37 @@ def test_bad_input(cmds, proc):
           "and none of them locked anything down")
 
 
+def test_rotate(cmds, watch, tmp, retained_config):
+    """The key's button: the rotator's worker does it, the event comes."""
+    key_path = os.path.join(tmp, "llm.key")
+    with open(key_path) as f:
+        before = f.read().strip()
+    cfg = json.loads(retained_config() or b"{}")
+    button = cfg["cmps"].get("rotate_lab-llm", {})
+    check(button.get("payload_press") == "lab-llm",
+          "the sensor device has a rotate button for the configured key")
+    mark = watch.mark()
+    res = cmds.send("cmd/rotate_keys", "lab-llm")
+    done = watch.wait(lambda m: m.topic == ROOT + "/event" and
+                      json.loads(m.payload).get("type") == "key_rotation",
+                      since=mark)
+    ev = json.loads(done[0].payload) if done else {}
+    with open(key_path) as f:
+        after = f.read().strip()
+    check(res.get("ok") is True and res.get("status") == "pending" and
+          ev.get("status") == "done" and ev.get("origin") == "mqtt" and
+          after != before,
+          f"rotate lab-llm: queued, done, the key file changed "
+          f"({res.get('status')}, {ev.get('status')})")
+    res = cmds.send("cmd/rotate_keys", "PRESS")
+    check(res.get("ok") is False and res.get("status") == "refused",
+          f"all keys again at once: refused by min_interval "
+          f"({res.get('error')})")
+    seen = " ".join(m.text() for m in watch.messages)
+    check(after not in seen and before not in seen,
+          "the key is in no MQTT message")
+
+
 def test_switches(cmds, watch):
     mark = watch.mark()
     res = cmds.send("pause/set", "ON")
@@ -170,9 +206,8 @@ def test_switches(cmds, watch):
     mark = watch.mark()
     cmds.send("pause/set", "OFF")
     check(cmds.state("pause", "OFF", mark), "pause OFF: OFF again")
-    res = cmds.send("cmd/rotate_keys", "PRESS")
-    check(res.get("ok") is False and "not available" in res.get("error", ""),
-          f"rotate keys: not available yet ({res.get('error')})")
+    check(bool(watch.wait(lambda m: m.topic == ROOT + "/stats")),
+          "stats are published")
     cmds.send("cmd", '{"action":"quarantine","target":"' + TV_MAC + '"}')
     res = cmds.send("cmd/release_all", "PRESS")
     check(res.get("ok") is True and res.get("released", 0) >= 2 and
@@ -227,6 +262,9 @@ def inside(lw, pcaps):
             test_blocks(cmds, watch)
             test_bad_input(cmds, proc)
             test_switches(cmds, watch)
+            test_rotate(cmds, watch, tmp, lambda: retained(
+                broker.port, "homeassistant/device/labwarden_t227/config"
+            ).get("homeassistant/device/labwarden_t227/config"))
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
