@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #define LIST_EVERY_NS		(5000000000ull)	/* retained-topic list */
 #define RESEND_GRACE_NS		(10000000000ull)	/* see resend_stalled */
 #define EVENT_QUEUE_BYTES	(16u << 20)
+#define STATES_PER_TURN		64	/* retained publishes per qlock hold */
 #define CLEARS_MAX		(4 * LW_MQTT_MAX_HOSTS + 64)
 #define OLD_TOPICS_MAX		(8 * LW_MQTT_MAX_HOSTS + 64)
 
@@ -397,37 +399,48 @@ static bool published(int rc)
 	return rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN;
 }
 
-/* Clears first (a topic may be cleared and set again), then every
- * state that changed.  qlock held. */
-static void publish_states_locked(struct lw_link *l)
+/*
+ * Clears first (a topic may be cleared and set again), then the states
+ * that changed, at most STATES_PER_TURN publishes per call so the main
+ * thread never waits long for qlock.  qlock held.  True when more is
+ * left for the next turn.
+ */
+static bool publish_states_locked(struct lw_link *l)
 {
+	size_t budget = STATES_PER_TURN, i;
+
 	if (l->republish) {
-		for (size_t i = 0; i < l->nslots; i++)
+		for (i = 0; i < l->nslots; i++)
 			l->slots[i].dirty = l->slots[i].topic != NULL;
 		l->republish = false;
 	}
-	for (size_t i = 0; i < l->nclears; i++) {
+	for (i = 0; i < l->nclears && budget; i++, budget--) {
 		if (!published(mosquitto_publish(l->mosq, NULL, l->clears[i],
-		    0, NULL, 1, true))) {
-			memmove(l->clears, l->clears + i, (l->nclears - i) *
-			    sizeof *l->clears);
-			l->nclears -= i;
-			return;
-		}
+		    0, NULL, 1, true)))
+			break;
 		free(l->clears[i]);
 		l->list_dirty = true;
 		atomic_fetch_add(&l->a_states_out, 1);
 	}
-	l->nclears = 0;
-	for (size_t i = 0; i < l->nslots; i++) {
+	if (i) {
+		memmove(l->clears, l->clears + i, (l->nclears - i) *
+		    sizeof *l->clears);
+		l->nclears -= i;
+	}
+	if (l->nclears)
+		return budget == 0;
+	for (i = 0; i < l->nslots && budget; i++) {
 		struct slot *s = &l->slots[i];
-		if (s->topic && s->dirty && published(mosquitto_publish(l->mosq,
-		    NULL, s->topic, (int)strlen(s->payload), s->payload, 1,
-		    true))) {
+		if (!s->topic || !s->dirty)
+			continue;
+		budget--;
+		if (published(mosquitto_publish(l->mosq, NULL, s->topic,
+		    (int)strlen(s->payload), s->payload, 1, true))) {
 			s->dirty = false;
 			atomic_fetch_add(&l->a_states_out, 1);
 		}
 	}
+	return budget == 0;
 }
 
 /* From the spool, in order, while the window has room. */
@@ -577,15 +590,15 @@ static void *worker_main(void *arg)
 	char err[512];
 
 	for (;;) {
-		worker_wait(l);
 		spool_events(l);
 		pthread_mutex_lock(&l->slock);
 		bool connected = l->connected;
 		pthread_mutex_unlock(&l->slock);
 		publish_sends(l, connected);
+		bool more = false;
 		if (connected) {
 			pthread_mutex_lock(&l->qlock);
-			publish_states_locked(l);
+			more = publish_states_locked(l);
 			pthread_mutex_unlock(&l->qlock);
 		}
 		publish_events(l);
@@ -606,6 +619,10 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&l->qlock);
 		if (stop && (flushed(l) || mono_ns() >= deadline))
 			break;
+		if (more)
+			sched_yield();	/* the next batch at once */
+		else
+			worker_wait(l);
 	}
 	spool_events(l);	/* what is left stays on disk */
 	save_list(l, true);
