@@ -21,7 +21,8 @@
  *
  * Files: mqtt_conf.c (the mqtt: section), mqtt_discovery.c (payloads),
  * mqtt_cmd.c (commands), mqtt_hosts.c (which hosts), mqtt.c (the glue
- * the commands call); the connection is mqttlink.h, the spool spool.h.
+ * the commands call); the connection is mqttlink.h (mqtt_link.c,
+ * mqtt_queue.c, mqtt_worker.c), the spool spool.h.
  */
 #ifndef LABWARDEN_MQTT_H
 #define LABWARDEN_MQTT_H
