@@ -274,7 +274,8 @@ class Broker:
                  "log_type error", "log_type warning", "log_type notice",
                  f"log_dest file {self.log}"]
         if persistence:
-            lines += ["persistence true",
+            # saved every second, so a kill -9 keeps the sessions
+            lines += ["persistence true", "autosave_interval 1",
                       f"persistence_location {tmpdir}/",
                       f"persistence_file mosquitto-{self.port}.db"]
         if "allow_anonymous" not in extra:

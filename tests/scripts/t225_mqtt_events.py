@@ -5,7 +5,8 @@ broker goes away.
 A capture of 200 DNS queries, 30 ms apart, makes a one-scene rules file
 fire 200 times.  It is replayed at its own pace (--speed 1) while a
 client with a persistent session (QoS 1) watches <root>/event; the
-broker is stopped a little way in and started again two seconds later.
+broker is killed (kill -9) a little way in and started again two
+seconds later.
 Checked:
   - every event published is the same JSON text `-o` wrote, and all
     200 arrive: nothing lost;
@@ -20,6 +21,7 @@ Checked:
 usage: t225_mqtt_events.py LABWARDEN
 """
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -111,14 +113,14 @@ def outage(lw, tmp, pcap, rules, broker):
                              state, "--speed", "1", "--emit", "scene", "-o",
                              out, pcap], stderr=subprocess.PIPE, text=True)
     watch.wait(lambda m: m.topic == TOPIC, count=40, timeout=20)
-    broker.stop()
+    broker.stop(signal.SIGKILL)
     during = proc.poll() is None
     before = len(watch.on(TOPIC))
     time.sleep(2)
     broker.start()
     watch.reconnect()
     _, err = proc.communicate(timeout=120)
-    check(during and 0 < before < N, f"the broker went away mid-replay "
+    check(during and 0 < before < N, f"the broker was killed mid-replay "
           f"(after {before} of {N} events)")
     check(proc.returncode == 0 and not sanitizer_report(err),
           f"the replay exits 0, clean ({err.strip()[-300:]})")
