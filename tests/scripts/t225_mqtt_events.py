@@ -13,6 +13,8 @@ Checked:
   - in the order -o wrote them (first deliveries), with no more
     duplicates than the unacknowledged window (QoS 1 is at least once);
   - labwarden says it lost the broker and found it again;
+  - the same when the broker first hangs for a second (SIGSTOP: events
+    sent but not acknowledged) and then dies: those are sent again;
   - with the broker down for a whole run (--state), the replay ends
     after mqtt.flush_timeout with exit 1, saying the events are kept in
     the spool; the next run sends them, in order, and the spool file is
@@ -101,18 +103,26 @@ def order_report(lines, got):
         dups
 
 
-def outage(lw, tmp, pcap, rules, broker):
-    watch = Client(broker.port, "t225-watch", clean=False).connect()
+def outage(lw, tmp, pcap, rules, broker, hang=False):
+    """The broker dies mid-replay; with hang, it first stops answering
+    for a second (events in flight, unacknowledged), then dies."""
+    name = "hang" if hang else "kill"
+    watch = Client(broker.port, "t225-watch-" + name, clean=False).connect()
     watch.subscribe(TOPIC)
-    cfg = os.path.join(tmp, "lw.yaml")
+    cfg = os.path.join(tmp, name + ".yaml")
     write_config(cfg, broker.port)
-    out = os.path.join(tmp, "events.jsonl")
-    state = os.path.join(tmp, "state")
+    out = os.path.join(tmp, name + ".jsonl")
+    state = os.path.join(tmp, "state-" + name)
     os.mkdir(state)
     proc = subprocess.Popen([lw, "replay", "-c", cfg, "-r", rules, "--state",
                              state, "--speed", "1", "--emit", "scene", "-o",
                              out, pcap], stderr=subprocess.PIPE, text=True)
     watch.wait(lambda m: m.topic == TOPIC, count=40, timeout=20)
+    if hang:
+        time.sleep(1.1)         # the watcher's session autosaved
+        broker.proc.send_signal(signal.SIGSTOP)
+        time.sleep(1)
+        broker.proc.send_signal(signal.SIGCONT)
     broker.stop(signal.SIGKILL)
     during = proc.poll() is None
     before = len(watch.on(TOPIC))
@@ -120,23 +130,24 @@ def outage(lw, tmp, pcap, rules, broker):
     broker.start()
     watch.reconnect()
     _, err = proc.communicate(timeout=120)
-    check(during and 0 < before < N, f"the broker was killed mid-replay "
+    check(during and 0 < before < N, f"{name}: the broker died mid-replay "
           f"(after {before} of {N} events)")
     check(proc.returncode == 0 and not sanitizer_report(err),
-          f"the replay exits 0, clean ({err.strip()[-300:]})")
+          f"{name}: the replay exits 0, clean ({err.strip()[-300:]})")
     check("lost the connection" in err and "again" in err,
-          "labwarden says it lost the broker and found it again")
+          f"{name}: labwarden says it lost the broker and found it again")
     with open(out) as f:
         lines = f.read().splitlines()
-    check(len(lines) == N, f"-o has the {N} scene events ({len(lines)})")
+    check(len(lines) == N, f"{name}: -o has the {N} scene events "
+          f"({len(lines)})")
     watch.wait(lambda m: m.topic == TOPIC, count=N, timeout=20)
     got = [m.text() for m in watch.on(TOPIC)]
     complete, ordered, dups = order_report(lines, got)
-    check(complete, f"every event arrived, as the JSON -o wrote "
+    check(complete, f"{name}: every event arrived, as the JSON -o wrote "
           f"({len(set(got))} of {N})")
-    check(ordered, "in the order -o wrote them")
-    check(dups <= WINDOW, f"{dups} duplicates: at most the unacknowledged "
-          f"window ({WINDOW})")
+    check(ordered, f"{name}: in the order -o wrote them")
+    check(dups <= WINDOW, f"{name}: {dups} duplicates, at most the "
+          f"unacknowledged window ({WINDOW})")
     watch.close()
 
 
@@ -185,6 +196,7 @@ def main():
         broker = Broker(tmp, persistence=True).start()
         try:
             outage(lw, tmp, pcap, rules, broker)
+            outage(lw, tmp, pcap, rules, broker, hang=True)
             spooled(lw, tmp, pcap, rules, broker)
         finally:
             broker.stop()
