@@ -393,8 +393,10 @@ uint64_t lw_link_close(struct lw_link *l, uint64_t timeout_ns, char *summary,
 		mosquitto_publish(l->mosq, NULL, l->status_topic, 7, "offline",
 		    1, true);
 	mosquitto_disconnect(l->mosq);
+	/* Not connected, its thread may sit in a blocking connect to a
+	 * host that never answers (minutes): cancel it rather than wait. */
 	if (l->loop_started)
-		mosquitto_loop_stop(l->mosq, false);
+		mosquitto_loop_stop(l->mosq, !connected);
 
 	uint64_t left = lw_spool_pending(l->spool);
 	bool on_disk = lw_spool_on_disk(l->spool);
