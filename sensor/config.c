@@ -12,7 +12,7 @@
 static const char *const top_keys[] = {
 	"networks", "sources", "inventory", "dns", "rules", "state_dir",
 	"capture_dir", "limits", "actions", "backends", "keys", "mqtt",
-	"connections", "capture", NULL
+	"connections", "capture", "user", "stats_interval", NULL
 };
 static const char *const capture_keys[] = {
 	"ring_mb", "ring_seconds", "quota_mb", "max_mb", "max_packets", NULL
@@ -46,6 +46,7 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->capture_quota_mb = 512;
 	cfg->capture_max_mb = 64;
 	cfg->soft_allow_ns = 24 * 3600 * LW_NS_PER_SEC;
+	cfg->stats_interval_ns = 60 * LW_NS_PER_SEC;
 }
 
 static bool key_is(const yaml_node_t *key, const char *name)
@@ -305,6 +306,7 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 	memset(src, 0, sizeof *src);
 	src->promiscuous = true;
 	bool named = false;
+	const yaml_node_t *pcap_only = NULL;	/* a key NFLOG cannot take */
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *key = lw_ydoc_node(y, p->key);
@@ -323,6 +325,7 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 				named = true;
 			}
 		} else if (key_is(key, "filter")) {
+			pcap_only = key;
 			if ((text = lw_ydoc_str(y, val, "sources.filter"))) {
 				free(src->filter);
 				src->filter = strdup(text);
@@ -334,6 +337,7 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 			lw_ydoc_uint(y, val, "sources.buffer_mb", 1024,
 			    &src->buffer_mb);
 		else if (key_is(key, "promiscuous")) {
+			pcap_only = key;
 			text = lw_ydoc_str(y, val, "sources.promiscuous");
 			if (text && strcmp(text, "true") && strcmp(text, "false"))
 				lw_ydoc_error(y, val, "sources.promiscuous: "
@@ -351,6 +355,10 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 		free(src->filter);
 		return;
 	}
+	if (src->kind == LW_SRC_NFLOG && pcap_only)
+		lw_ydoc_error(y, pcap_only, "sources.%s: for pcap sources only; "
+		    "an NFLOG group gets what its firewall rule logs",
+		    (const char *)pcap_only->data.scalar.value);
 	cfg->nsources++;
 }
 
@@ -511,6 +519,7 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 		if (key_is(key, "default_backend")) {
 			if ((text = lw_ydoc_str(y, val, "actions.default_backend"))) {
 				free(cfg->default_backend);
+	free(cfg->user);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		free(cfg->sources[i].iface);
 		free(cfg->sources[i].filter);
@@ -526,6 +535,22 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 		else
 			lw_ydoc_unknown_key(y, key, "actions", actions_keys);
 	}
+}
+
+/* user: the account `run` switches to; it must exist when run starts. */
+static void load_user(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *val)
+{
+	const char *text = lw_ydoc_str(y, val, "user");
+
+	if (!text)
+		return;
+	if (!*text || strlen(text) > 32 || strpbrk(text, ":/ \t\n")) {
+		lw_ydoc_error(y, val, "user: '%s' is not a user name", text);
+		return;
+	}
+	free(cfg->user);
+	cfg->user = strdup(text);
 }
 
 static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
@@ -559,6 +584,11 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		set_path(y, val, "capture_dir", &cfg->capture_dir);
 	else if (key_is(key, "sources"))
 		load_sources(y, cfg, val);
+	else if (key_is(key, "user"))
+		load_user(y, cfg, val);
+	else if (key_is(key, "stats_interval"))
+		lw_ydoc_duration(y, val, "stats_interval",
+		    &cfg->stats_interval_ns);
 	else if (key_is(key, "mqtt")) {
 		cfg->has_mqtt = lw_ydoc_is_map(y, val, "mqtt");
 		if (cfg->has_mqtt && !cfg->mqtt)

@@ -37,7 +37,7 @@ struct lw_source {
 	char	*iface;		/* pcap: the interface */
 	uint64_t group;		/* nflog: the group */
 	char	*filter;	/* BPF, or NULL */
-	uint64_t snaplen;	/* 0: the default (262144) */
+	uint64_t snaplen;	/* 0: the default (262144; NFLOG 65535) */
 	uint64_t buffer_mb;	/* kernel buffer, 0: the default (4) */
 	bool	 promiscuous;	/* default true: a mirror port */
 };
@@ -62,6 +62,8 @@ struct lw_config {
 
 	struct lw_source sources[LW_MAX_SOURCES];
 	size_t	 nsources;
+	char	*user;			/* user: run switches to it */
+	uint64_t stats_interval_ns;	/* stats_interval: (60s), 0: never */
 
 	/* Sensing (extensions to the interface's keys). */
 	char	*oui_dir;		/* inventory.oui_dir */
