@@ -140,8 +140,8 @@ static bool limit_caps(char *err, size_t errlen)
 /* After the switch: ids all the user's, and root out of reach. */
 static bool verify(const struct lw_privdrop *pd, char *err, size_t errlen)
 {
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
+	uid_t r = 0, e = 0, s = 0;
+	gid_t rg = 0, eg = 0, sg = 0;
 
 	if (getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
 	    r != pd->uid || e != pd->uid || s != pd->uid || rg != pd->gid ||

@@ -217,9 +217,9 @@ static bool bind_group(struct lw_nflog *nl, char *err, size_t errlen)
 	if (!nl->g) {
 		int e = errno;
 		snprintf(err, errlen, "nflog group %u: cannot bind: %s%s",
-		    nl->group, strerror(e), e == EPERM ? " (needs root or "
-		    "CAP_NET_ADMIN)" : e == EBUSY ? " (another program, "
-		    "such as ulogd, has the group)" : "");
+		    nl->group, strerror(e), e == EPERM ? " (another program "
+		    "such as ulogd or labwarden has the group, or this one "
+		    "lacks CAP_NET_ADMIN)" : "");
 		return false;
 	}
 	return true;
