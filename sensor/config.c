@@ -519,11 +519,6 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 		if (key_is(key, "default_backend")) {
 			if ((text = lw_ydoc_str(y, val, "actions.default_backend"))) {
 				free(cfg->default_backend);
-	free(cfg->user);
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		free(cfg->sources[i].iface);
-		free(cfg->sources[i].filter);
-	}
 				cfg->default_backend = strdup(text);
 			}
 		} else if (key_is(key, "max_per_hour"))
@@ -658,6 +653,7 @@ void lw_config_free(struct lw_config *cfg)
 	}
 	free_section(cfg->mqtt);
 	free(cfg->default_backend);
+	free(cfg->user);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		free(cfg->sources[i].iface);
 		free(cfg->sources[i].filter);
