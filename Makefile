@@ -88,7 +88,12 @@ fuzz: build-asan
 	    tests/fuzz/$$seeds || exit 1; \
 	done
 
-install: build
+# make install [PREFIX=/usr/local] [DESTDIR=]: binary, rules, man page,
+# example configuration, systemd unit, sysusers.d.  An existing build
+# tree is installed as it is (the prefix is decided at install time).
+install:
+	@test -f $(BUILD)/CMakeCache.txt || $(MAKE) build
+	cmake --build $(BUILD) -j $(JOBS) --target labwarden
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:

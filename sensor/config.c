@@ -26,7 +26,8 @@ static const char *const dns_keys[] = {
 };
 static const char *const connections_keys[] = { "udp_timeout", NULL };
 static const char *const source_keys[] = {
-	"pcap", "nflog", "filter", "snaplen", "buffer_mb", "promiscuous", NULL
+	"pcap", "nflog", "filter", "snaplen", "buffer_mb", "promiscuous",
+	"immediate", NULL
 };
 static const char *const actions_keys[] = {
 	"default_backend", "max_per_hour", "soft_allow", NULL
@@ -293,6 +294,17 @@ static void load_capture(struct lw_ydoc *y, struct lw_config *cfg,
 }
 
 /* The keys of a mapping (backends:, keys:) as names, in order. */
+/* true or false; anything else is an error (and counts as true). */
+static bool source_flag(struct lw_ydoc *y, const yaml_node_t *val,
+    const char *what)
+{
+	const char *text = lw_ydoc_str(y, val, what);
+
+	if (text && strcmp(text, "true") && strcmp(text, "false"))
+		lw_ydoc_error(y, val, "%s: true or false", what);
+	return !text || strcmp(text, "false") != 0;
+}
+
 static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
     const yaml_node_t *map)
 {
@@ -305,6 +317,7 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 	struct lw_source *src = &cfg->sources[cfg->nsources];
 	memset(src, 0, sizeof *src);
 	src->promiscuous = true;
+	src->immediate = true;
 	bool named = false;
 	const yaml_node_t *pcap_only = NULL;	/* a key NFLOG cannot take */
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -338,11 +351,11 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 			    &src->buffer_mb);
 		else if (key_is(key, "promiscuous")) {
 			pcap_only = key;
-			text = lw_ydoc_str(y, val, "sources.promiscuous");
-			if (text && strcmp(text, "true") && strcmp(text, "false"))
-				lw_ydoc_error(y, val, "sources.promiscuous: "
-				    "true or false");
-			src->promiscuous = !text || strcmp(text, "false") != 0;
+			src->promiscuous = source_flag(y, val,
+			    "sources.promiscuous");
+		} else if (key_is(key, "immediate")) {
+			pcap_only = key;
+			src->immediate = source_flag(y, val, "sources.immediate");
 		} else if (key_is(key, "pcap") || key_is(key, "nflog"))
 			lw_ydoc_error(y, key, "sources: one of pcap: or nflog: "
 			    "per entry");

@@ -9,8 +9,15 @@
 #include "labwarden/live.h"
 #include "labwarden/nflog.h"
 
-#define DEFAULT_SNAPLEN		262144
-#define DEFAULT_BUFFER_MB	4
+/*
+ * In immediate mode libpcap gives every packet a ring slot as large as
+ * the snap length (or the MTU when the NIC does no offloads): 16 MiB
+ * at 65535 bytes is 256 slots.  Without it (TPACKET_V3) packets are
+ * packed into blocks handed over when full or after BATCH_MS.
+ */
+#define DEFAULT_SNAPLEN		65535
+#define DEFAULT_BUFFER_MB	16
+#define BATCH_MS		100
 
 static bool open_pcap(struct lw_live_source *s, const struct lw_source *cfg,
     char *err, size_t errlen)
@@ -27,7 +34,9 @@ static bool open_pcap(struct lw_live_source *s, const struct lw_source *cfg,
 	pcap_set_snaplen(s->pcap, (int)(cfg->snaplen ? cfg->snaplen :
 	    DEFAULT_SNAPLEN));
 	pcap_set_promisc(s->pcap, cfg->promiscuous);
-	pcap_set_immediate_mode(s->pcap, 1);
+	pcap_set_immediate_mode(s->pcap, cfg->immediate);
+	if (!cfg->immediate)
+		pcap_set_timeout(s->pcap, BATCH_MS);
 	pcap_set_buffer_size(s->pcap, (int)((cfg->buffer_mb ? cfg->buffer_mb :
 	    DEFAULT_BUFFER_MB) << 20));
 	pcap_set_tstamp_precision(s->pcap, PCAP_TSTAMP_PRECISION_NANO);
@@ -65,7 +74,8 @@ static bool open_nflog(struct lw_live_source *s, const struct lw_source *cfg,
 {
 	snprintf(s->name, sizeof s->name, "nflog:%u", (unsigned)cfg->group);
 	s->nflog = lw_nflog_open((unsigned)cfg->group, (unsigned)cfg->snaplen,
-	    (unsigned)cfg->buffer_mb, err, errlen);
+	    (unsigned)(cfg->buffer_mb ? cfg->buffer_mb : DEFAULT_BUFFER_MB),
+	    err, errlen);
 	if (!s->nflog)
 		return false;
 	s->fd = lw_nflog_fd(s->nflog);
