@@ -37,7 +37,7 @@ struct lw_source {
 	char	*iface;		/* pcap: the interface */
 	uint64_t group;		/* nflog: the group */
 	char	*filter;	/* BPF, or NULL */
-	uint64_t snaplen;	/* 0: the default (65535) */
+	uint64_t snaplen;	/* 0: the default (pcap 9216, NFLOG 65535) */
 	uint64_t buffer_mb;	/* kernel buffer, 0: the default (16) */
 	bool	 promiscuous;	/* default true: a mirror port */
 	bool	 immediate;	/* default true: no batching delay */
