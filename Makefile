@@ -18,9 +18,9 @@ LW_TESTS   ?= AUTO
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
              libyaml-dev libpsl-dev publicsuffix ieee-data libnftables-dev \
              libcurl4-openssl-dev libssl-dev libmosquitto-dev \
-             libnetfilter-log-dev python3
+             libnetfilter-log-dev libcap-dev python3
 DEPS_TEST  = libcmocka-dev clang tshark arpwatch nftables iproute2 \
-             iputils-ping tcpreplay mosquitto openssl
+             iputils-ping tcpreplay mosquitto openssl man-db
 
 # Cross build for a Raspberry Pi (arm64): Debian's cross compiler and the
 # :arm64 libraries, every library any module links.
