@@ -165,7 +165,10 @@ class Labwarden:
     """labwarden run in the router namespace; stderr kept per start."""
 
     def __init__(self, lw, cfg, rules, events, tmp):
-        self.argv = ["ip", "netns", "exec", RTR, lw, "run", "-c", cfg,
+        # --user root: the test's files live in a 0700 temporary
+        # directory; t228 covers running as an unprivileged user.
+        self.argv = ["ip", "netns", "exec", RTR, lw, "run", "--user",
+                     "root", "-c", cfg,
                      "-r", rules, "-o", events, "--emit", "scene,action"]
         self.tmp, self.proc, self.starts = tmp, None, 0
         self.err_path = None
