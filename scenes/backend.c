@@ -10,6 +10,8 @@
 
 /* One line per type; each lives in its own file. */
 static const struct lw_backend_ops *const all_ops[] = {
+	&lw_backend_openwrt,
+	&lw_backend_unifi,
 	NULL
 };
 

@@ -158,22 +158,44 @@ static void set_request(struct lw_http *h, const struct lw_http_req *req,
 	}
 }
 
+/* A TLS failure: retrying will not change the peer's certificate. */
+static bool tls_failure(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
     struct lw_http_resp *resp)
 {
 	struct sink body = { .max = LW_HTTP_BODY_MAX };
 	struct sink head = { .max = LW_HTTP_HEADERS_MAX };
 	struct curl_slist *headers = NULL;
+	char why[CURL_ERROR_SIZE];
 
 	memset(resp, 0, sizeof *resp);
+	why[0] = '\0';
 	/* No "Expect: 100-continue" round trip on small bodies. */
 	headers = curl_slist_append(headers, "Expect:");
 	for (size_t i = 0; i < req->nheaders; i++)
 		headers = curl_slist_append(headers, req->headers[i]);
 	set_request(h, req, headers, &body, &head);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, why);
 	double started = now_ms();
 	CURLcode rc = curl_easy_perform(h->curl);
 	resp->latency_ms = now_ms() - started;
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(headers);
 	resp->body = body.buf;
 	resp->len = body.len;
@@ -181,9 +203,11 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	resp->headers_len = head.len;
 	if (rc != CURLE_OK) {
 		resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+		resp->tls_error = tls_failure(rc);
+		/* curl's own words say which certificate check failed */
 		snprintf(resp->error, sizeof resp->error, "%s",
 		    body.overflow ? "reply larger than 1 MiB" :
-		    curl_easy_strerror(rc));
+		    why[0] ? why : curl_easy_strerror(rc));
 		resp->status = 0;
 		return false;
 	}

@@ -47,6 +47,8 @@ struct lw_http_resp {
 	size_t	 headers_len;
 	double	 latency_ms;
 	bool	 timed_out;
+	bool	 tls_error;	/* TLS failed: certificate refused, no
+				 * common cipher... (not worth a retry) */
 	char	 error[256];	/* transport error, "" on a reply */
 };
 
