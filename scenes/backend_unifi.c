@@ -327,7 +327,21 @@ struct uf_reply {
 	bool	 gone;		/* 401, 403 or LoginRequired */
 };
 
-/* The envelope: meta.rc ok (data) or error (msg). */
+/* meta.msg of an error reply when it has one (UnknownUser and
+ * LoginRequired come with HTTP 400 and 401). */
+static void error_msg(const struct lw_http_resp *resp, struct uf_reply *rep)
+{
+	json_t *doc = resp->body ? json_loadb(resp->body, resp->len, 0, NULL) :
+	    NULL;
+	json_t *msg = json_object_get(json_object_get(doc, "meta"), "msg");
+
+	if (json_is_string(msg))
+		snprintf(rep->msg, sizeof rep->msg, "%s",
+		    json_string_value(msg));
+	json_decref(doc);
+}
+
+/* A 200 reply's envelope: meta.rc ok (data) or error (msg). */
 static enum lw_be_status envelope(const struct lw_http_resp *resp,
     const char *what, struct uf_reply *rep, struct lw_be_result *res)
 {
@@ -342,8 +356,8 @@ static enum lw_be_status envelope(const struct lw_http_resp *resp,
 		return LW_BE_FAIL;
 	if (!json_is_object(doc) || !json_is_string(rc) ||
 	    (msg && !json_is_string(msg)) || (data && !json_is_array(data))) {
-		lw_be_detail(res, "unexpected reply to %s (HTTP %ld): no "
-		    "{meta: {rc}, data: [...]}", what, resp->status);
+		lw_be_detail(res, "unexpected reply to %s: no {meta: {rc}, "
+		    "data: [...]}", what);
 		goto out;
 	}
 	if (msg)
@@ -351,15 +365,12 @@ static enum lw_be_status envelope(const struct lw_http_resp *resp,
 		    json_string_value(msg));
 	if (strcmp(rep->msg, "api.err.LoginRequired") == 0)
 		rep->gone = true;
-	if (strcmp(json_string_value(rc), "ok") == 0 && resp->status == 200) {
+	if (strcmp(json_string_value(rc), "ok") == 0) {
 		rep->data = data ? json_incref(data) : json_array();
 		st = LW_BE_OK;
-	} else {
-		lw_be_detail(res, "%s: HTTP %ld, %s", what, resp->status,
-		    rep->msg[0] ? rep->msg : "rc is not ok");
-		st = resp->status == 200 ? LW_BE_FAIL :
-		    lw_be_http_status(resp->status);
-	}
+	} else
+		lw_be_detail(res, "%s: %s", what, rep->msg[0] ? rep->msg :
+		    "rc is not ok");
 out:
 	json_decref(doc);
 	return st;
@@ -399,12 +410,16 @@ static enum lw_be_status uf_once(struct uf *uf, const char *method,
 		goto out;
 	if (!uf->api_key && uf->found == UF_UNIFIOS)
 		csrf_from_reply(uf, &resp);
-	if (resp.status == 401 || resp.status == 403) {
-		rep->gone = true;
-		lw_be_detail(res, "%s: HTTP %ld", what, resp.status);
-		st = LW_BE_FAIL;
-	} else
+	if (resp.status == 200) {
 		st = envelope(&resp, what, rep, res);
+		goto out;
+	}
+	error_msg(&resp, rep);
+	rep->gone = resp.status == 401 || resp.status == 403 ||
+	    strcmp(rep->msg, "api.err.LoginRequired") == 0;
+	lw_be_detail(res, "%s: HTTP %ld%s%s", what, resp.status,
+	    rep->msg[0] ? ", " : "", rep->msg);
+	st = rep->gone ? LW_BE_FAIL : lw_be_http_status(resp.status);
 out:
 	lw_http_resp_free(&resp);
 	return st;
