@@ -1,6 +1,6 @@
 /*
  * cmd_other.c - `check`, and the commands that later modules complete
- * (`run`, `release`, `rotate`), plus the shared config loading.
+ * (`rotate`), plus the shared config loading.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include "labwarden/cli.h"
 #include "labwarden/config.h"
 #include "labwarden/scene.h"
+#include "labwarden/actor.h"
 #include "labwarden/diag.h"
-#include "labwarden/nftables.h"
 
 #define MAX_CHECK_RULES 64
 static char *check_rules[MAX_CHECK_RULES];
@@ -74,8 +74,9 @@ int lw_cmd_check(int argc, char **argv)
 {
 	static const char help[] =
 	"usage: labwarden check [-c CONFIG] [-r RULES]...\n\n"
-	"Validate the configuration and rules; print every error as\n"
-	"file:line:col: message.  Exit 0 when valid, 2 otherwise.\n"
+	"Validate the configuration (each backend's section too) and rules;\n"
+	"print every error as file:line:col: message.  Exit 0 when valid,\n"
+	"2 otherwise.\n"
 	"-r takes a rules file or a directory (every *.yaml, *.yml);\n"
 	"without it, the config's rules:, else the default ruleset.\n\n"
 	"example:\n  labwarden check -c /etc/labwarden/labwarden.yaml -r rules/\n";
@@ -87,6 +88,12 @@ int lw_cmd_check(int argc, char **argv)
 		return rc;
 	/* Config errors and rule errors are all shown in one run. */
 	int cfg_rc = load_config_keep(&cfg, config);
+	struct lw_diag diag;
+	lw_diag_init(&diag);
+	if (!lw_actor_check_config(&cfg, &diag))	/* backends: */
+		cfg_rc = LW_EXIT_USAGE;
+	lw_diag_print(&diag, stderr);
+	lw_diag_free(&diag);
 	static struct lw_scene_set set;
 	rc = lw_cli_load_rules(&set, (const char *const *)check_rules,
 	    ncheck_rules, &cfg);
@@ -110,54 +117,6 @@ static int not_yet(int argc, char **argv, const char *help)
 	fprintf(stderr, "labwarden %s: not available in this version yet\n",
 	    argv[0]);
 	return LW_EXIT_RUNTIME;
-}
-
-int lw_cmd_release(int argc, char **argv)
-{
-	static const char help[] =
-	    "usage: labwarden release TARGET [-c CONFIG]\n\n"
-	    "End a quarantine or lockdown of TARGET (MAC or IP) now, in the\n"
-	    "local nft backend (table inet labwarden).  Router backends\n"
-	    "are not built yet.\n\n"
-	    "example:\n  labwarden release 192.168.1.66\n";
-	const char *config = NULL;
-	struct lw_config cfg;
-	struct lw_nft nft = { NULL };
-	char err[512];
-	uint64_t left;
-	int rc;
-
-	if ((rc = small_opts(argc, argv, help, &config)) >= 0)
-		return rc;
-	if (optind != argc - 1) {
-		fprintf(stderr, "labwarden release: give one TARGET (a MAC or "
-		    "an IP)\n%s", help);
-		return LW_EXIT_USAGE;
-	}
-	const char *target = argv[optind];
-	if (!lw_nft_target_ok(target)) {
-		fprintf(stderr, "labwarden release: '%s' is neither an IP nor a "
-		    "MAC address\n", target);
-		return LW_EXIT_USAGE;
-	}
-	if ((rc = lw_cli_load_config(&cfg, config)) != LW_EXIT_OK)
-		return rc;
-	rc = LW_EXIT_RUNTIME;
-	if (!lw_nft_open(&nft, err, sizeof err))
-		fprintf(stderr, "labwarden release: %s\n", err);
-	else if (!lw_nft_has(&nft, target, &left)) {
-		printf("%s: not locked down or quarantined here\n", target);
-		rc = LW_EXIT_OK;
-	} else if (!lw_nft_release(&nft, target, err, sizeof err))
-		fprintf(stderr, "labwarden release: %s: %s\n", target, err);
-	else {
-		printf("%s: released (%llu s were left)\n", target,
-		    (unsigned long long)left);
-		rc = LW_EXIT_OK;
-	}
-	lw_nft_close(&nft);
-	lw_config_free(&cfg);
-	return rc;
 }
 
 int lw_cmd_rotate(int argc, char **argv)

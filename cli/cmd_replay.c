@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "labwarden/actor.h"
 #include "labwarden/cli.h"
 #include "labwarden/config.h"
 #include "labwarden/pcapfile.h"
@@ -20,7 +21,7 @@
 #include "labwarden/sensor.h"
 
 #define MAX_RULE_PATHS 64
-#define ACTIONS_FILE	"actions.json"
+#define DRAIN_MS	30000	/* queued actions at the end, at most */
 
 static const char replay_usage[] =
 "usage: labwarden replay [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -36,7 +37,8 @@ static const char replay_usage[] =
 "                       '-type' leaves one out (all,-packet)\n"
 "                       (default " LW_EMIT_DEFAULT ")\n"
 "      --format FMT     json (default) or text: one line a person reads\n"
-"      --act            carry out actions (default: dry run)\n"
+"      --act            carry out actions (default: dry run); with --state\n"
+"                       they are kept in actions.json and audit.jsonl there\n"
 "      --state DIR      load and save state in DIR (default: none kept)\n"
 "      --stats          print packet, protocol and error counts on stderr\n"
 "      --progress       show a progress line when stderr is a terminal\n"
@@ -45,7 +47,8 @@ static const char replay_usage[] =
 "  -h, --help           this text\n"
 "\n"
 "event types: new_mac mac_ip_change dhcp dns_query dns_response new_domain\n"
-"  conn_start table_pressure scene capture_done stats packet\n"
+"  conn_start table_pressure scene capture_done action key_rotation stats\n"
+"  packet\n"
 "\n"
 "exit status: 0 success, 1 a file could not be read, 2 usage error\n"
 "\n"
@@ -245,7 +248,19 @@ static unsigned replay_files(struct lw_sensor *sensor, int nfiles,
 
 static void tick_scenes(void *engine, uint64_t now_ns)
 {
-	lw_scene_engine_tick(engine, now_ns);
+	struct lw_scene_engine *eng = engine;
+
+	lw_scene_engine_tick(eng, now_ns);
+	lw_actor_poll(eng->actor, now_ns);
+}
+
+/* The end of a replay: queued actions finish (bounded), state saved. */
+static bool finish_actions(struct lw_actor *actor, uint64_t now_ns,
+    char *err, size_t errlen)
+{
+	lw_actor_poll(actor, now_ns);
+	lw_actor_drain(actor, DRAIN_MS);
+	return lw_actor_save(actor, err, errlen);
 }
 
 static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
@@ -287,11 +302,18 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		engine.capturer = &capturer;
 	}
 	engine.act = o->act;
-	if (o->state && o->act) {	/* what a past run left in place */
-		json_t *doc = lw_state_read(o->state, ACTIONS_FILE, "actions");
-		if (doc)
-			lw_action_log_from_json(engine.log, doc);
-		json_decref(doc);
+	/* Without --act every action is a dry run and nothing is opened;
+	 * with it, what a past run left in --state is settled first. */
+	engine.actor = lw_actor_new(cfg, &writer, o->act, o->act ? o->state :
+	    NULL, err, sizeof err);
+	if (!engine.actor) {
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		lw_capturer_free(&capturer, 0);
+		lw_sensor_free(&sensor);
+		lw_scene_engine_free(&engine);
+		if (out != stdout)
+			fclose(out);
+		return LW_EXIT_USAGE;
 	}
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
@@ -306,29 +328,32 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
+	char act_err[512];
+	bool acts_saved = finish_actions(engine.actor, lw_sensor_now(&sensor),
+	    act_err, sizeof act_err);
 	bool saved = lw_sensor_finish(&sensor, err, sizeof err);
-	if (saved && o->state && o->act) {
-		json_t *doc = lw_action_log_to_json(engine.log);
-		saved = lw_state_write(o->state, ACTIONS_FILE, doc, err,
-		    sizeof err);
-		json_decref(doc);
-	}
+	if (!acts_saved)
+		fprintf(stderr, "labwarden replay: %s\n", act_err);
+	saved = saved && acts_saved;
 
 	int rc = finish_output(out, o->output, &writer);
 	if (!saved) {
-		fprintf(stderr, "labwarden replay: %s\n", err);
+		if (acts_saved)
+			fprintf(stderr, "labwarden replay: %s\n", err);
 		rc = LW_EXIT_RUNTIME;
 	}
 	if (o->stats) {
 		lw_stats_print(&sensor.stats, stderr);
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
+		lw_actor_print(engine.actor, stderr);
 	}
 	if (interrupted)
 		fprintf(stderr, "labwarden replay: interrupted\n");
 	if (failed || interrupted)
 		rc = LW_EXIT_RUNTIME;
 	lw_sensor_free(&sensor);
+	lw_actor_free(engine.actor);
 	lw_scene_engine_free(&engine);
 	return rc;
 }

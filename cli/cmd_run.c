@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labwarden/actor.h"
 #include "labwarden/cli.h"
 #include "labwarden/live.h"
 #include "labwarden/scene.h"
@@ -24,15 +25,16 @@
 #define POLL_MS		200	/* SIGTERM is seen within this */
 #define BATCH		256	/* packets per source per wake */
 #define MAX_RULE_PATHS	64
-#define ACTIONS_FILE	"actions.json"
+#define DRAIN_MS	10000	/* queued actions at exit, at most */
 
 static const char run_usage[] =
 "usage: labwarden run [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
 "                     [--stats]\n"
 "\n"
 "Live sensing from the sources in CONFIG (sources: - pcap: IFACE).\n"
-"Scenes act for real.  SIGHUP reloads the rules; SIGTERM saves state\n"
-"and exits.\n"
+"Scenes act for real through backends: (actions.json and audit.jsonl\n"
+"in state_dir; what a past run left in force is settled at start).\n"
+"SIGHUP reloads the rules; SIGTERM saves state and exits.\n"
 "\n"
 "  -c, --config CONFIG  configuration (default /etc/labwarden/labwarden.yaml)\n"
 "  -r, --rules RULES    rules file or directory (repeatable)\n"
@@ -183,6 +185,7 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 				    on_packet, (u_char *)&ctx);
 		}
 		lw_sensor_idle(sensor);	/* time moves on, even when quiet */
+		lw_actor_poll(eng->actor, lw_sensor_now(sensor));
 		fflush(sensor->writer->out);
 	}
 }
@@ -232,13 +235,18 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		sensor.capturer = &capturer;
 		engine.capturer = &capturer;
 	}
-	if (cfg->state_dir) {
-		json_t *doc = lw_state_read(cfg->state_dir, ACTIONS_FILE,
-		    "actions");
-		if (doc)
-			lw_action_log_from_json(engine.log, doc);
-		json_decref(doc);
+	engine.actor = lw_actor_new(cfg, &writer, true, cfg->state_dir, err,
+	    sizeof err);
+	if (!engine.actor) {
+		fprintf(stderr, "labwarden run: %s\n", err);
+		lw_capturer_free(&capturer, 0);
+		lw_scene_engine_free(&engine);
+		lw_sensor_free(&sensor);
+		lw_live_close(&live);
+		return LW_EXIT_USAGE;
 	}
+	/* Settle what a past run left, on the real clock, before sensing. */
+	lw_actor_poll(engine.actor, lw_sensor_now(&sensor));
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
 	sensor.tick_ctx = &engine;
@@ -259,15 +267,14 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 	uint64_t received, dropped;
 	lw_live_stats(&live, &received, &dropped);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
-	bool ok = lw_sensor_finish(&sensor, err, sizeof err);
-	if (ok && cfg->state_dir) {
-		json_t *doc = lw_action_log_to_json(engine.log);
-		ok = lw_state_write(cfg->state_dir, ACTIONS_FILE, doc, err,
-		    sizeof err);
-		json_decref(doc);
-	}
+	lw_actor_drain(engine.actor, DRAIN_MS);
+	bool ok = lw_actor_save(engine.actor, err, sizeof err);
 	if (!ok)
 		fprintf(stderr, "labwarden run: %s\n", err);
+	if (!lw_sensor_finish(&sensor, err, sizeof err)) {
+		fprintf(stderr, "labwarden run: %s\n", err);
+		ok = false;
+	}
 	if (o->stats) {
 		lw_stats_print(&sensor.stats, stderr);
 		fprintf(stderr, "  capture: %llu received, %llu dropped by the "
@@ -275,7 +282,9 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		    (unsigned long long)dropped);
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
+		lw_actor_print(engine.actor, stderr);
 	}
+	lw_actor_free(engine.actor);
 	lw_scene_engine_free(&engine);
 	if (current != set) {
 		lw_scenes_free(current);

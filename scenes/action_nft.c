@@ -1,13 +1,16 @@
 /*
  * action_nft.c - the local nft backend through libnftables (see
- * nftables.h).
+ * nftables.h), and its ops table for the action layer (backend.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <nftables/libnftables.h>
 
+#include "labwarden/backend.h"
 #include "labwarden/decode.h"
 #include "labwarden/net.h"
 #include "labwarden/nftables.h"
@@ -204,3 +207,176 @@ bool lw_nft_release(struct lw_nft *nft, const char *target, char *err,
 	    " %s { %s }", set, canon);
 	return run(nft, cmd, err, errlen);
 }
+
+/* ---- the backend ops (backend.h): local, run on the caller's thread ---- */
+
+static const char *const nft_keys[] = { LW_BACKEND_COMMON_KEYS, NULL };
+
+static bool nft_check(struct lw_section *sec, struct lw_diag *diag)
+{
+	size_t before = diag->count + diag->dropped;
+
+	lw_backend_common_check(sec, diag);
+	lw_section_unused(sec, nft_keys, diag);
+	return diag->count + diag->dropped == before;
+}
+
+static bool nft_open(struct lw_backend *be, struct lw_section *sec,
+    char *err, size_t errlen)
+{
+	struct lw_diag diag;
+
+	lw_diag_init(&diag);
+	bool ok = nft_check(sec, &diag);
+	if (!ok)
+		snprintf(err, errlen, "%s", diag.msgs[0]);
+	lw_diag_free(&diag);
+	struct lw_nft *nft = ok ? calloc(1, sizeof *nft) : NULL;
+	if (ok && !nft)
+		snprintf(err, errlen, "nft: out of memory");
+	if (!nft)
+		return false;
+	if (!lw_nft_open(nft, err, errlen)) {
+		free(nft);
+		return false;
+	}
+	be->priv = nft;
+	return true;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The element for t: its text decides the set (an IP a lockdown set,
+ * a MAC quarantine_mac), whatever the kind. */
+static const char *element(const struct lw_target *t, char *set, size_t len)
+{
+	const char *name;
+	char canon[64];
+
+	if (!target_set(t->text, &name, canon, sizeof canon))
+		return NULL;
+	snprintf(set, len, "%s", name);
+	return t->text;
+}
+
+static enum lw_be_status nft_block(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
+    struct lw_be_result *res)
+{
+	struct timespec t0;
+	char set[32], err[512] = "";
+	const char *elem = element(t, set, sizeof set);
+
+	(void)kind;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!elem) {
+		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
+		    "IP nor a MAC", t->text);
+		return LW_BE_FAIL;
+	}
+	snprintf(res->request, sizeof res->request, "add element inet "
+	    LW_NFT_TABLE " %s", set);
+	bool ok = lw_nft_block(be->priv, elem, seconds, err, sizeof err);
+	res->latency_ms = ms_since(&t0);
+	if (!ok) {
+		snprintf(res->detail, sizeof res->detail, "%s", err);
+		return LW_BE_FAIL;
+	}
+	snprintf(res->detail, sizeof res->detail, "%s in %s for %llu s "
+	    "(read back)", elem, set, (unsigned long long)(seconds ? seconds :
+	    1));
+	return LW_BE_OK;
+}
+
+static enum lw_be_status nft_release(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, const char *ref,
+    struct lw_be_result *res)
+{
+	struct timespec t0;
+	char set[32], err[512] = "";
+	uint64_t left;
+	const char *elem = element(t, set, sizeof set);
+
+	(void)kind;
+	(void)ref;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!elem) {
+		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
+		    "IP nor a MAC", t->text);
+		return LW_BE_FAIL;
+	}
+	snprintf(res->request, sizeof res->request, "delete element inet "
+	    LW_NFT_TABLE " %s", set);
+	bool was = lw_nft_has(be->priv, elem, &left);
+	uint64_t gone;
+	bool ok = lw_nft_release(be->priv, elem, err, sizeof err) &&
+	    !lw_nft_has(be->priv, elem, &gone);
+	res->latency_ms = ms_since(&t0);
+	if (!ok) {
+		snprintf(res->detail, sizeof res->detail, "%s", *err ? err :
+		    "nft: still in the set after deleting it");
+		return LW_BE_FAIL;
+	}
+	res->absent = !was;
+	if (was)
+		snprintf(res->detail, sizeof res->detail, "%s taken out of %s "
+		    "(%llu s were left)", elem, set, (unsigned long long)left);
+	else
+		snprintf(res->detail, sizeof res->detail, "%s was not in %s",
+		    elem, set);
+	return LW_BE_OK;
+}
+
+static enum lw_be_status nft_has(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, const char *ref,
+    struct lw_be_result *res)
+{
+	char set[32];
+	uint64_t left = 0;
+	const char *elem = element(t, set, sizeof set);
+
+	(void)kind;
+	(void)ref;
+	if (!elem) {
+		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
+		    "IP nor a MAC", t->text);
+		return LW_BE_FAIL;
+	}
+	snprintf(res->request, sizeof res->request, "list set inet "
+	    LW_NFT_TABLE " %s", set);
+	if (!lw_nft_has(be->priv, elem, &left)) {
+		snprintf(res->detail, sizeof res->detail, "%s not in %s", elem,
+		    set);
+		return LW_BE_FAIL;
+	}
+	res->expires_s = left;
+	snprintf(res->detail, sizeof res->detail, "%s in %s, %llu s left",
+	    elem, set, (unsigned long long)left);
+	return LW_BE_OK;
+}
+
+static void nft_close(struct lw_backend *be)
+{
+	if (be->priv)
+		lw_nft_close(be->priv);
+	free(be->priv);
+	be->priv = NULL;
+}
+
+const struct lw_backend_ops lw_backend_nft = {
+	.type = "nft",
+	.remote = false,
+	.check = nft_check,
+	.open = nft_open,
+	.block = nft_block,
+	.release = nft_release,
+	.has = nft_has,
+	.close = nft_close,
+};

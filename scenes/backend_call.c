@@ -169,19 +169,6 @@ int lw_be_secret(struct lw_section *sec, const char *base, bool required,
 	return given ? -1 : 0;
 }
 
-void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
-{
-	uint64_t timeout_ns, retries;
-	bool insecure;
-
-	lw_section_str(sec, "type", NULL);
-	lw_section_duration(sec, "timeout", 10ull * 1000000000, &timeout_ns,
-	    diag);
-	lw_section_uint(sec, "retries", 3, 10, &retries, diag);
-	lw_section_bool(sec, "insecure", false, &insecure, diag);
-	lw_section_str(sec, "ca_file", NULL);
-}
-
 void lw_be_first_error(const struct lw_diag *diag, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s", diag->count ? diag->msgs[0] :

@@ -130,7 +130,7 @@ static void read_name(struct lw_section *sec, const char *key,
 static void ow_conf(struct ow *ow, struct lw_section *sec,
     struct lw_diag *diag)
 {
-	lw_be_check_common(sec, diag);
+	lw_backend_common_check(sec, diag);
 	const char *url = lw_section_need(sec, "url", diag);
 	if (url && !url_read(ow, url))
 		lw_section_error(sec, "url", diag, "'%s' is not an http:// or "
@@ -666,6 +666,7 @@ static enum lw_be_status rt_release(struct ow *ow, const char *set,
 	if (st != LW_BE_OK)
 		return st;
 	if (!present) {
+		res->absent = true;
 		lw_be_detail(res, "%s was not in inet %s %s", canon, ow->table,
 		    set);
 		return LW_BE_OK;
@@ -813,6 +814,7 @@ static enum lw_be_status uci_change(struct ow *ow, const char *set,
 	if (st != LW_BE_OK)
 		return st;
 	long at = entry_index(us.entries, canon);
+	res->absent = !add && at < 0;
 	if ((at >= 0) != add) {
 		if (add)
 			json_array_append_new(us.entries, json_string(canon));

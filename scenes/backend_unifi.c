@@ -157,7 +157,7 @@ static void uf_conf(struct uf *uf, struct lw_section *sec,
 {
 	bool kick;
 
-	lw_be_check_common(sec, diag);
+	lw_backend_common_check(sec, diag);
 	const char *url = lw_section_need(sec, "url", diag);
 	if (url && !url_read(uf, url))
 		lw_section_error(sec, "url", diag, "'%s' is not the https:// "
@@ -785,12 +785,15 @@ static enum lw_be_status uf_release(struct lw_backend *be,
 	if (st != LW_BE_OK)
 		return st;
 	if (!c.known) {
+		res->absent = true;
 		lw_be_detail(res, "%s is unknown to the controller: nothing to "
 		    "release", mac);
 		return LW_BE_OK;
 	}
+	/* only our own override: one the owner set stays */
 	bool moved = kind == LW_BLOCK_QUARANTINE && uf->network[0] &&
-	    c.override;
+	    in_quarantine(uf, &c);
+	res->absent = !moved && !c.blocked;
 	if (moved && (st = uf_override(uf, mac, false, &c, res)) != LW_BE_OK)
 		return st;
 	if (c.blocked && (st = uf_set_blocked(uf, mac, false, &c, res)) !=

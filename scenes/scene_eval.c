@@ -13,7 +13,9 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "labwarden/actor.h"
 #include "labwarden/capture.h"
 #include "labwarden/clock.h"
 #include "labwarden/scene.h"
@@ -320,112 +322,68 @@ static const char *start_capture(struct lw_scene_engine *eng,
 	return "done";
 }
 
-/* The type of the backend an action names ("nft"...), or NULL. */
-static const char *backend_type(const struct lw_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nbackends; i++)
-		if (strcmp(cfg->backend_names[i], name) == 0)
-			return cfg->backend_types[i];
-	return NULL;
-}
+/* Facts that name a host by MAC and IP together: (MAC field, IP field). */
+static const char *const host_pairs[][2] = {
+	{ "mac", "ip" }, { "new_mac", "ip" }, { "mac", "assigned_ip" },
+	{ "mac", "requested_ip" }, { "src_mac", "src_ip" },
+};
 
-/* Never act on a protected host (networks.protected). */
-static bool is_protected(const struct lw_config *cfg, const char *target)
+/* The field's text in the fact, or false when it has none. */
+static bool fact_text(const struct lw_fact *f, const char *name, char *buf,
+    size_t len)
 {
-	const struct lw_network *net = lw_config_network(cfg, "protected");
-	struct lw_cidr cidr;
-	char why[64];
+	unsigned nf;
+	int slot = lw_fact_field_index(f->type, name);
 
-	if (!net || !lw_cidr_parse(target, &cidr, why, sizeof why))
+	if (slot < 0 || !f->v[slot].set)
 		return false;
-	for (size_t i = 0; i < net->ncidrs; i++)
-		if (lw_cidr_contains(&net->cidrs[i], &cidr.addr))
-			return true;
-	return false;
-}
-
-/* Room for one more automatic block this hour?  Counts it if so. */
-static bool within_hourly_cap(struct lw_scene_engine *eng, uint64_t now)
-{
-	const uint64_t hour = 3600 * LW_NS_PER_SEC;
-	uint64_t cap = eng->cfg->max_per_hour;
-
-	if (cap > LW_SCENE_MAX_RECENT)
-		cap = LW_SCENE_MAX_RECENT;
-	while (eng->nrecent && now - eng->recent[eng->recent_head] >= hour) {
-		eng->recent_head = (eng->recent_head + 1) % LW_SCENE_MAX_RECENT;
-		eng->nrecent--;
-	}
-	if (eng->nrecent >= cap)
-		return false;
-	eng->recent[(eng->recent_head + eng->nrecent) % LW_SCENE_MAX_RECENT] =
-	    now;
-	eng->nrecent++;
+	value_text(lw_fact_schema(f->type, &nf)[slot].kind, &f->v[slot], buf,
+	    len);
 	return true;
 }
 
-static bool nft_ready(struct lw_scene_engine *eng)
+/* The target as the rule gave it, plus the other address of the same
+ * host when the triggering fact pairs them (new_mac: mac with ip). */
+static void fill_target(const struct firing *fi, const char *text,
+    struct lw_target *t)
 {
-	if (!eng->nft_tried) {
-		eng->nft_tried = true;
-		if (!lw_nft_open(&eng->nft, eng->nft_error,
-		    sizeof eng->nft_error))
-			eng->nft.ctx = NULL;
+	char mac[sizeof t->mac], ip[sizeof t->ip];
+
+	memset(t, 0, sizeof *t);
+	snprintf(t->text, sizeof t->text, "%s", text);
+	for (size_t i = 0; fi->fact && i < sizeof host_pairs /
+	    sizeof host_pairs[0]; i++) {
+		if (!fact_text(fi->fact, host_pairs[i][0], mac, sizeof mac) ||
+		    !fact_text(fi->fact, host_pairs[i][1], ip, sizeof ip))
+			continue;
+		if (strcasecmp(mac, text) != 0 && strcmp(ip, text) != 0)
+			continue;
+		memcpy(t->mac, mac, sizeof t->mac);
+		memcpy(t->ip, ip, sizeof t->ip);
+		return;
 	}
-	return eng->nft.ctx != NULL;
 }
 
-/*
- * --act: block or release target through its backend.  Returns the
- * status; the reason goes to detail.
- */
+/* --act: hand a lockdown, quarantine or release to the action layer. */
 static const char *carry_out(struct lw_scene_engine *eng,
-    const struct lw_action *a, const char *scene, const char *backend,
-    const char *target, uint64_t for_ns, uint64_t now, json_t *o)
+    const struct firing *fi, const struct lw_action *a, const char *target,
+    uint64_t for_ns, json_t *o)
 {
-	char err[512];
-	const char *type = backend_type(eng->cfg, backend);
+	char origin[80];
+	struct lw_act_req req = {
+		.op = a->kind == LW_ACT_QUARANTINE ? LW_REQ_QUARANTINE :
+		    a->kind == LW_ACT_LOCKDOWN ? LW_REQ_LOCKDOWN : LW_REQ_RELEASE,
+		.backend = a->backend, .origin = origin, .automatic = true,
+		.now_ns = fi->now_ns, .for_ns = for_ns,
+	};
 
-	if (a->kind != LW_ACT_RELEASE && is_protected(eng->cfg, target)) {
-		json_object_set_new(o, "detail", json_string("a protected host "
-		    "(networks.protected): never actioned"));
-		return "refused";
-	}
-	if (!type) {
-		json_object_set_new(o, "detail", json_sprintf("no backend named "
-		    "'%s' under backends:", backend));
+	if (!eng->actor) {
+		json_object_set_new(o, "detail", json_string("no action layer"));
 		return "failed";
 	}
-	if (strcmp(type, "nft") != 0) {
-		json_object_set_new(o, "detail", json_sprintf("backend type "
-		    "'%s' is not available in this version", type));
-		return "failed";
-	}
-	if (a->kind != LW_ACT_RELEASE && !within_hourly_cap(eng, now)) {
-		json_object_set_new(o, "detail", json_sprintf("actions."
-		    "max_per_hour (%llu) reached", (unsigned long long)
-		    eng->cfg->max_per_hour));
-		return "refused";
-	}
-	if (!nft_ready(eng)) {
-		json_object_set_new(o, "detail", json_string(eng->nft_error));
-		return "failed";
-	}
-	bool ok = a->kind == LW_ACT_RELEASE ?
-	    lw_nft_release(&eng->nft, target, err, sizeof err) :
-	    lw_nft_block(&eng->nft, target, for_ns / LW_NS_PER_SEC, err,
-	    sizeof err);
-	if (!ok) {
-		json_object_set_new(o, "detail", json_string(err));
-		return "failed";
-	}
-	if (a->kind == LW_ACT_RELEASE)
-		lw_action_log_remove(eng->log, target);
-	else
-		json_object_set_new(o, "id", json_integer((json_int_t)
-		    lw_action_log_add(eng->log, lw_action_name(a->kind), target,
-		    backend, scene, now, now + for_ns)));
-	return "done";
+	snprintf(origin, sizeof origin, "scene:%s", fi->sc->name);
+	fill_target(fi, target, &req.target);
+	return lw_actor_submit(eng->actor, &req, o);
 }
 
 static json_t *action_json(struct lw_scene_engine *eng,
@@ -461,8 +419,7 @@ static json_t *action_json(struct lw_scene_engine *eng,
 	else if ((a->kind == LW_ACT_LOCKDOWN || a->kind == LW_ACT_QUARANTINE ||
 	    a->kind == LW_ACT_RELEASE) && eng->act && a->target &&
 	    strcmp(status, "refused") != 0)
-		status = carry_out(eng, a, fi->sc->name, backend, text, for_ns,
-		    fi->now_ns, o);
+		status = carry_out(eng, fi, a, text, for_ns, o);
 	json_object_set_new(o, "status", json_string(status));
 	if (for_ns && a->kind != LW_ACT_RELEASE)
 		json_object_set_new(o, "until", json_string(lw_time_format(
@@ -779,26 +736,9 @@ static uint64_t next_run(const struct lw_scene *sc, uint64_t now_ns)
 	    now_ns + sc->period_ns;
 }
 
-/* The first time the clock is known: settle what a past run left. */
-static void reconcile_actions(struct lw_scene_engine *eng, uint64_t now_ns)
-{
-	struct lw_action_log *log = eng->log;
-
-	log->reconciled = true;
-	if (!eng->act || log->n == 0 || !nft_ready(eng))
-		return;
-	lw_action_log_reconcile(log, &eng->nft, now_ns);
-	fprintf(stderr, "labwarden: actions from the last run: %zu live "
-	    "(%u put back with their time left), %u expired and released"
-	    "%s\n", log->n, log->reapplied, log->expired, log->failed ?
-	    "; some could not be put back" : "");
-}
-
 void lw_scene_engine_tick(struct lw_scene_engine *eng, uint64_t now_ns)
 {
 	eng->now_ns = now_ns;
-	if (!eng->log->reconciled)
-		reconcile_actions(eng, now_ns);
 	for (unsigned i = 0; i < eng->set->nscenes; i++) {
 		struct lw_scene *sc = eng->set->scenes[i];
 		if (sc->on != LW_EV_COUNT || !sc->enabled)
@@ -864,8 +804,7 @@ bool lw_scene_engine_init(struct lw_scene_engine *eng,
 	eng->writer = writer;
 	eng->cfg = cfg;
 	eng->soft_allow_ns = cfg->soft_allow_ns;
-	eng->log = calloc(1, sizeof *eng->log);
-	if (!eng->log || !lw_table_init(&eng->soft_allow, "soft_allow",
+	if (!lw_table_init(&eng->soft_allow, "soft_allow",
 	    SOFT_ALLOW_CAPACITY, 8, 8)) {
 		snprintf(err, errlen, "scenes: out of memory");
 		return false;
@@ -898,9 +837,6 @@ bool lw_scene_engine_reload(struct lw_scene_engine *eng,
 
 void lw_scene_engine_free(struct lw_scene_engine *eng)
 {
-	lw_nft_close(&eng->nft);
-	free(eng->log);
-	eng->log = NULL;
 	lw_table_free(&eng->soft_allow);
 	if (eng->set)
 		free_index(eng->set);

@@ -29,7 +29,8 @@ static const char *const source_keys[] = {
 	"pcap", "nflog", "filter", "snaplen", "buffer_mb", "promiscuous", NULL
 };
 static const char *const actions_keys[] = {
-	"default_backend", "max_per_hour", "soft_allow", NULL
+	"default_backend", "max_per_hour", "soft_allow", "queue", "never",
+	NULL
 };
 static const char *const limits_keys[] = { "memory_mb", NULL };
 
@@ -46,6 +47,7 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->capture_quota_mb = 512;
 	cfg->capture_max_mb = 64;
 	cfg->soft_allow_ns = 24 * 3600 * LW_NS_PER_SEC;
+	cfg->action_queue = 64;
 }
 
 static bool key_is(const yaml_node_t *key, const char *name)
@@ -498,6 +500,49 @@ static void load_names(struct lw_ydoc *y, const yaml_node_t *map,
 	}
 }
 
+/* A MAC written aa:bb:cc:dd:ee:ff (either case)? */
+static bool is_mac_text(const char *text)
+{
+	static const char hex[] = "0123456789abcdefABCDEF";
+
+	if (strlen(text) != 17)
+		return false;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? text[i] != ':' : !strchr(hex, text[i]))
+			return false;
+	return true;
+}
+
+/* actions.never: addresses, prefixes and MACs never to be actioned. */
+static void load_never(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *list)
+{
+	struct lw_cidr cidr;
+	char why[128];
+
+	if (!lw_ydoc_is_seq(y, list, "actions.never"))
+		return;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	    it < list->data.sequence.items.top; it++) {
+		yaml_node_t *item = lw_ydoc_node(y, *it);
+		const char *text = lw_ydoc_str(y, item, "actions.never");
+		if (!text)
+			continue;
+		if (cfg->naction_never >= LW_MAX_LISTS) {
+			lw_ydoc_error(y, item, "actions.never: more than %d "
+			    "entries (use prefixes)", LW_MAX_LISTS);
+			return;
+		}
+		if (!is_mac_text(text) && !lw_cidr_parse(text, &cidr, why,
+		    sizeof why)) {
+			lw_ydoc_error(y, item, "actions.never: '%s' is not an "
+			    "IP address, a prefix or a MAC (%s)", text, why);
+			continue;
+		}
+		cfg->action_never[cfg->naction_never++] = strdup(text);
+	}
+}
+
 static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
     const yaml_node_t *map)
 {
@@ -511,10 +556,6 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 		if (key_is(key, "default_backend")) {
 			if ((text = lw_ydoc_str(y, val, "actions.default_backend"))) {
 				free(cfg->default_backend);
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		free(cfg->sources[i].iface);
-		free(cfg->sources[i].filter);
-	}
 				cfg->default_backend = strdup(text);
 			}
 		} else if (key_is(key, "max_per_hour"))
@@ -523,6 +564,12 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 		else if (key_is(key, "soft_allow"))
 			lw_ydoc_duration(y, val, "actions.soft_allow",
 			    &cfg->soft_allow_ns);
+		else if (key_is(key, "queue")) {
+			if (lw_ydoc_uint(y, val, "actions.queue", 65536,
+			    &cfg->action_queue) && cfg->action_queue == 0)
+				lw_ydoc_error(y, val, "actions.queue: at least 1");
+		} else if (key_is(key, "never"))
+			load_never(y, cfg, val);
 		else
 			lw_ydoc_unknown_key(y, key, "actions", actions_keys);
 	}
@@ -628,6 +675,8 @@ void lw_config_free(struct lw_config *cfg)
 	}
 	free_section(cfg->mqtt);
 	free(cfg->default_backend);
+	for (size_t i = 0; i < cfg->naction_never; i++)
+		free(cfg->action_never[i]);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		free(cfg->sources[i].iface);
 		free(cfg->sources[i].filter);

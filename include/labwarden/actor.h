@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -59,14 +60,18 @@ struct lw_actor *lw_actor_new(const struct lw_config *cfg,
 	    char *err, size_t errlen);
 void	 lw_actor_free(struct lw_actor *actor);
 /*
- * Ask for req.  Returns the status ("dry-run", "done", "pending",
+ * Ask for req (thread-safe: scenes on the main thread, MQTT on its own;
+ * a local backend runs under the actor's lock).  Returns the status ("dry-run", "done", "pending",
  * "refused", "failed") and sets "id", "backend", "detail", "until" in
  * out (the scene event's action object) as they apply.
  */
 const char *lw_actor_submit(struct lw_actor *actor,
 	    const struct lw_act_req *req, json_t *out);
 /* Main thread: take finished results (events, records, listeners),
- * release what expired by now_ns, reconcile after a restart. */
+ * release what expired by now_ns, reconcile after a restart.  Every
+ * `action` event is written here (the writer is the main thread's) and
+ * the listener is called here too, outside the actor's lock, so it may
+ * call lw_actor_active(). */
 void	 lw_actor_poll(struct lw_actor *actor, uint64_t now_ns);
 /* Wait up to timeout_ms for queued requests (end of replay, exit). */
 void	 lw_actor_drain(struct lw_actor *actor, uint64_t timeout_ms);
@@ -82,5 +87,16 @@ json_t	*lw_actor_active(const struct lw_actor *actor);
 /* Check every backends.NAME section (for `labwarden check`). */
 bool	 lw_actor_check_config(const struct lw_config *cfg,
 	    struct lw_diag *diag);
+/* A one-shot command (`labwarden release`): what a past run left is
+ * neither settled nor expired here, only what is asked is done. */
+void	 lw_actor_one_shot(struct lw_actor *actor);
+/* Counts for --stats: done, failed, refused, queue full, in force. */
+void	 lw_actor_print(const struct lw_actor *actor, FILE *out);
+/* Retry waits: full jitter in [0, min(cap, base * 2^n)] (default 1 s,
+ * 30 s).  For tests; call before the first request. */
+void	 lw_actor_set_backoff(struct lw_actor *actor, uint64_t base_ms,
+	    uint64_t cap_ms);
+/* The policy in use (tests add gateways and own addresses to it). */
+struct lw_policy *lw_actor_policy(struct lw_actor *actor);
 
 #endif

@@ -56,6 +56,9 @@ struct lw_be_result {
 					 * (MikroTik .id, UniFi _id), kept
 					 * with the action for release */
 	uint64_t expires_s;		/* has(): seconds left, 0: unknown */
+	bool	 absent;		/* release(): it was not there to
+					 * begin with (false: it was, or
+					 * the device cannot say) */
 };
 
 struct lw_backend;
@@ -110,6 +113,16 @@ extern const struct lw_backend_ops lw_backend_webhook;
  */
 #define LW_BACKEND_COMMON_KEYS "type", "timeout", "retries", "insecure", \
 	"ca_file"
+
+/* Read and check the common keys (type, timeout, retries, insecure,
+ * ca_file) so lw_section_unused does not report them; true when they
+ * have no mistake.  For check() of any backend. */
+bool	 lw_backend_common_check(struct lw_section *sec,
+	    struct lw_diag *diag);
+/* Add or replace the ops for ops->type (before the built-in table is
+ * searched): for tests that drive the action layer with a fake
+ * backend.  At most 8; false when full. */
+bool	 lw_backend_register(const struct lw_backend_ops *ops);
 
 /* Helpers for HTTP backends: the common keys into http options.  With
  * insecure: true, a warning goes to stderr at every open. */

@@ -59,9 +59,6 @@ json_t	*lw_be_json(const struct lw_http_resp *resp, const char *what,
  */
 int	 lw_be_secret(struct lw_section *sec, const char *base,
 	    bool required, char *buf, size_t buflen, struct lw_diag *diag);
-/* The common keys (type, timeout, retries, insecure, ca_file) checked
- * into diag, as lw_backend_http_opts reads them. */
-void	 lw_be_check_common(struct lw_section *sec, struct lw_diag *diag);
 /* The first message of diag into err (open() reports one). */
 void	 lw_be_first_error(const struct lw_diag *diag, char *err,
 	    size_t errlen);

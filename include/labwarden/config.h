@@ -85,6 +85,11 @@ struct lw_config {
 	char	*default_backend;		/* actions.default_backend */
 	uint64_t max_per_hour;			/* actions.max_per_hour */
 	uint64_t soft_allow_ns;			/* actions.soft_allow */
+	uint64_t action_queue;			/* actions.queue (64) */
+	/* actions.never: IPs, prefixes and MACs never actioned, as
+	 * written (checked at load). */
+	char	*action_never[LW_MAX_LISTS];
+	size_t	 naction_never;
 
 	/* capture: the look-back ring and the files (issue 6). */
 	uint64_t capture_ring_mb;	/* capture.ring_mb (8) */

@@ -24,13 +24,11 @@
 
 #include <jansson.h>
 
-#include "labwarden/actions.h"
 #include "labwarden/config.h"
 #include "labwarden/diag.h"
 #include "labwarden/events.h"
 #include "labwarden/fact.h"
 #include "labwarden/net.h"
-#include "labwarden/nftables.h"
 #include "labwarden/table.h"
 
 #define LW_MAX_SCENES		1024
@@ -41,7 +39,6 @@
 #define LW_SCENE_MAX_DISTINCT	4	/* fields of a distinct tuple */
 #define LW_SCENE_MAX_LIST	64	/* values in an in: list */
 #define LW_SCENE_MAX_THRESHOLD	4096	/* window state per group */
-#define LW_SCENE_MAX_RECENT	1024	/* actions.max_per_hour at most */
 
 enum lw_cond_op {
 	LW_OP_EQ, LW_OP_NE, LW_OP_LT, LW_OP_LE, LW_OP_GT, LW_OP_GE,
@@ -153,6 +150,7 @@ const char *lw_action_name(enum lw_action_kind kind);
 /* ---- evaluation ---- */
 
 struct lw_capturer;
+struct lw_actor;
 
 struct lw_scene_engine {
 	struct lw_scene_set *set;
@@ -166,15 +164,9 @@ struct lw_scene_engine {
 	struct lw_table soft_allow;	/* target hash -> until_ns */
 	uint64_t soft_allow_ns;
 	uint64_t next_tick_ns;
-	/* --act: the local nft backend, opened at its first use. */
-	struct lw_nft nft;
-	bool	 nft_tried;
-	char	 nft_error[256];
-	/* The actions carried out, for state_dir and restarts. */
-	struct lw_action_log *log;
-	/* Times of the automatic blocks of the last hour (max_per_hour). */
-	uint64_t recent[LW_SCENE_MAX_RECENT];
-	unsigned nrecent, recent_head;
+	/* --act: lockdown, quarantine and release go to the action layer
+	 * (actor.h), which the command owns; NULL: they fail. */
+	struct lw_actor *actor;
 };
 
 bool	 lw_scene_engine_init(struct lw_scene_engine *eng,
