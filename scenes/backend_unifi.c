@@ -552,6 +552,7 @@ struct uf_client {
 	bool	 blocked;
 	bool	 override;		/* virtual_network_override_enabled */
 	char	 override_id[64];
+	char	 last_ip[46];		/* canonical, "" when not given */
 };
 
 static bool opt_bool(json_t *o, const char *key, bool *out)
@@ -584,7 +585,10 @@ static enum lw_be_status uf_client(struct uf *uf, const char *mac,
 	json_t *id = json_object_get(u, "_id");
 	json_t *umac = json_object_get(u, "mac");
 	json_t *oid = json_object_get(u, "virtual_network_override_id");
+	json_t *lip = json_object_get(u, "last_ip");
+	int family;
 	if (!json_is_object(u) || !json_is_string(id) ||
+	    (lip && !json_is_string(lip)) ||
 	    !word_ok(json_string_value(id), "", 63) ||
 	    !json_is_string(umac) ||
 	    strcasecmp(json_string_value(umac), mac) != 0 ||
@@ -592,7 +596,7 @@ static enum lw_be_status uf_client(struct uf *uf, const char *mac,
 	    !opt_bool(u, "virtual_network_override_enabled", &c->override) ||
 	    (oid && !json_is_string(oid))) {
 		lw_be_detail(res, "unexpected reply to stat/user: not a client "
-		    "record for %s (_id, mac, blocked, "
+		    "record for %s (_id, mac, blocked, last_ip, "
 		    "virtual_network_override_*)", mac);
 		json_decref(rep.data);
 		return LW_BE_FAIL;
@@ -602,6 +606,9 @@ static enum lw_be_status uf_client(struct uf *uf, const char *mac,
 	if (oid)
 		snprintf(c->override_id, sizeof c->override_id, "%.63s",
 		    json_string_value(oid));
+	if (lip && !lw_ip_canon(json_string_value(lip), c->last_ip,
+	    sizeof c->last_ip, &family))
+		c->last_ip[0] = '\0';
 	json_decref(rep.data);
 	return LW_BE_OK;
 }
@@ -724,6 +731,38 @@ static bool uf_mac(const struct lw_target *t, char mac[18],
 	return false;
 }
 
+/*
+ * A target asked by IP is blocked by the MAC the sensor saw at that IP,
+ * and a routed IP arrives with the router's MAC.  So the controller must
+ * know the MAC, at that IP when it says where: else nothing is blocked.
+ */
+static enum lw_be_status uf_ip_is_mac(struct uf *uf,
+    const struct lw_target *t, const char *mac, struct lw_be_result *res)
+{
+	struct uf_client c;
+	char ip[46], asked[18];
+	int family;
+
+	if (lw_mac_canon(t->text, asked) || !lw_target_ip(t, ip, sizeof ip,
+	    &family))
+		return LW_BE_OK;	/* asked by MAC: nothing to confirm */
+	enum lw_be_status st = uf_client(uf, mac, &c, res);
+	if (st != LW_BE_OK)
+		return st;
+	if (!c.known) {
+		lw_be_detail(res, "the controller does not know %s (the MAC seen "
+		    "at %s): not blocking a MAC it cannot confirm", mac, ip);
+		return LW_BE_FAIL;
+	}
+	if (c.last_ip[0] && strcmp(c.last_ip, ip) != 0) {
+		lw_be_detail(res, "the controller has %s at %s, not %s: not "
+		    "blocking it (it may be a router passing %s's traffic)",
+		    mac, c.last_ip, ip, ip);
+		return LW_BE_FAIL;
+	}
+	return LW_BE_OK;
+}
+
 static enum lw_be_status uf_quarantine(struct uf *uf, const char *mac,
     struct lw_be_result *res)
 {
@@ -760,9 +799,12 @@ static enum lw_be_status uf_block(struct lw_backend *be,
 	(void)seconds;	/* the controller has no expiry: we release */
 	if (!uf_mac(t, mac, res))
 		return LW_BE_FAIL;
+	enum lw_be_status st = uf_ip_is_mac(uf, t, mac, res);
+	if (st != LW_BE_OK)
+		return st;
 	if (kind == LW_BLOCK_QUARANTINE && uf->network[0])
 		return uf_quarantine(uf, mac, res);
-	enum lw_be_status st = uf_set_blocked(uf, mac, true, &c, res);
+	st = uf_set_blocked(uf, mac, true, &c, res);
 	if (st == LW_BE_OK)
 		lw_be_detail(res, "blocked %s with block-sta on site %s%s", mac,
 		    uf->site, kind == LW_BLOCK_QUARANTINE ? " (no "

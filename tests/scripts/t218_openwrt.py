@@ -11,13 +11,21 @@ hanging router (back within the timeout), a wrong CA (TLS error),
 insecure: true (works, warns), garbage replies (fail, never a crash),
 config mistakes with file:line:col, and that the password never shows.
 
-usage: t218_openwrt.py BACKEND_PROBE
+End to end: `labwarden replay --act` of the demo with the router as the
+default backend (the first request fails with 500, the action layer
+retries): the scanner and the tunnel are locked down for an hour, the
+new phone quarantined for a day, the protected gateway never reaches the
+router, one login serves every action, and the audit log names each
+request but never the password.
+
+usage: t218_openwrt.py BACKEND_PROBE [LABWARDEN PCAPS_DIR RULES_DIR]
 """
 import json
 import os
 import sys
 import tempfile
 
+import lwtest
 from lwtest import check, finish
 from fakeapi.base import make_pki
 from fakeapi.openwrt import FakeOpenWrt
@@ -386,6 +394,62 @@ def test_config(pr, pki):
           "open refuses the broken section")
 
 
+def test_replay(pr, pki, lw, pcaps, rules):
+    srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}).start()
+    state = os.path.join(pr.tmpdir, "state")
+    os.mkdir(state)
+    try:
+        pwfile = pr.secret_file("replay.pw", PASSWORD)
+        cfg = pr.config("replay", (
+            "networks:\n  protected: [192.168.1.1]\n"
+            f"inventory:\n  known_devices: {pcaps}/demo-known.txt\n"
+            "actions:\n  default_backend: router\n"
+            "backends:\n  router:\n    type: openwrt\n"
+            f"    url: {srv.url}\n    username: labwarden\n"
+            f"    password_file: {pwfile}\n    ca_file: {pki['ca']}\n"))
+        srv.fault("POST", "/ubus", status=500, times=1)
+        p = lwtest.run([lw, "replay", "--act", "-c", cfg, "-r", rules,
+                        "--state", state, "--emit", "scene,action",
+                        os.path.join(pcaps, "demo.pcap")], timeout=120)
+        check(p.returncode == 0 and PASSWORD not in p.stdout + p.stderr and
+              lwtest.sanitizer_report(p.stderr) is None,
+              f"replay --act with the router: exit 0, no password, no "
+              f"sanitizer report ({p.stderr.strip()[-200:]})")
+        events = lwtest.json_lines(p.stdout, "replay")
+        acts = [e for e in events if e["type"] == "action" and
+                e["action"] in ("lockdown", "quarantine")]
+        done = {(e["action"], e["target"]) for e in acts
+                if e["status"] == "done"}
+        check({("lockdown", "192.168.1.66"), ("lockdown", "192.168.1.23"),
+               ("quarantine", "da:a1:19:5c:7e:01")} <= done,
+              f"scanner and tunnel locked down, phone quarantined: done "
+              f"({sorted(done)})")
+        check(any(e.get("attempts") == 2 for e in acts),
+              "the action hit by the 500 was retried by the action layer")
+        check(all(e["status"] in ("done", "refused") for e in acts),
+              f"nothing failed ({[e['detail'] for e in acts if e['status'] not in ('done', 'refused')]})")
+        locked = srv.elements("lw_lockdown4")
+        quarantined = srv.elements("lw_quarantine")
+        hour = locked.get("192.168.1.66", (0,))[0]
+        day = quarantined.get("da:a1:19:5c:7e:01", (0,))[0]
+        check(3500 <= hour <= 3600 and 86000 <= day <= 86400,
+              f"the router holds them for about an hour and a day "
+              f"({hour} s, {day} s)")
+        check("02:42:c0:a8:01:42" not in quarantined and
+              "192.168.1.1" not in locked,
+              "the device seen at the protected gateway is not sent")
+        check(srv.logins == 1, f"one session serves the replay "
+              f"({srv.logins} login after the 500)")
+        with open(os.path.join(state, "audit.jsonl")) as f:
+            audit = f.read()
+        check("POST /ubus file.exec" in audit and PASSWORD not in audit,
+              "the audit log names the requests, never the password")
+        check(not srv.violations, f"replay: no violations "
+              f"{srv.violations[:3]}")
+    finally:
+        srv.stop()
+
+
 def main():
     probe = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="t218-") as tmp:
@@ -403,6 +467,9 @@ def main():
               f"documented API {json.dumps(srv.violations[:5])}")
         test_uci(pr, pki)
         test_config(pr, pki)
+        if len(sys.argv) > 4:
+            test_replay(pr, pki, *(os.path.abspath(a) for a in
+                                   sys.argv[2:5]))
         print(f"     {pr.count} probe runs")
     finish()
 

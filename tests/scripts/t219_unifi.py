@@ -15,12 +15,20 @@ timeout), a wrong CA (TLS error), insecure: true (works, warns), garbage
 replies (fail, never a crash), config mistakes, and that neither the
 password nor the API key ever shows.
 
-usage: t219_unifi.py BACKEND_PROBE
+End to end: `labwarden replay --act` of the demo with a UniFi OS
+controller as the default backend, the session expiring halfway: the
+new phone is moved to the quarantine network, the camera the controller
+does not know is blocked, the scanner is blocked by the MAC the sensor
+saw at its address, every action done after one re-login, and the audit
+log never holds the password.
+
+usage: t219_unifi.py BACKEND_PROBE [LABWARDEN PCAPS_DIR RULES_DIR]
 """
 import os
 import sys
 import tempfile
 
+import lwtest
 from lwtest import check, finish
 from fakeapi.base import make_pki
 from fakeapi.probe_runner import Prober
@@ -63,17 +71,20 @@ def test_unifios(pr, pki):
             f"    quarantine_network_id: {QNET}\n"))
         p, _ = pr.raw(cfg, BACKEND, "check")
         check(p.returncode == 0, f"check passes ({p.stderr.strip()})")
-        srv.add_client(MAC)
+        srv.add_client(MAC, ip="192.168.1.20")
+        router = "aa:bb:cc:00:00:01"
+        srv.add_client(router, ip="192.168.1.1")
 
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "192.168.1.20",
                           "--mac", "AA:BB:CC:00:22:01", "--for", "600")
         net = "/proxy/network/api/s/default"
         check(res.get("status") == "ok" and summary(srv) == [
-            "GET /", "POST /api/auth/login", f"POST {net}/cmd/stamgr",
-            f"GET {net}/stat/user/{MAC}"],
-            f"UniFi OS lockdown: detect, login, block-sta, read back "
-            f"({summary(srv)}, {res.get('detail')})")
-        login, block = srv.requests[1], srv.requests[2]
+            "GET /", "POST /api/auth/login", f"GET {net}/stat/user/{MAC}",
+            f"POST {net}/cmd/stamgr", f"GET {net}/stat/user/{MAC}"],
+            f"UniFi OS lockdown by IP: detect, login, confirm the MAC is at "
+            f"that IP, block-sta, read back ({summary(srv)}, "
+            f"{res.get('detail')})")
+        login, block = srv.requests[1], srv.requests[3]
         check(login.json() == {"username": "labwarden",
                                "password": PASSWORD},
               "login body: username and password")
@@ -82,7 +93,7 @@ def test_unifios(pr, pki):
               block.headers.get("x-csrf-token") and
               "TOKEN=" in block.headers.get("cookie", ""),
               "block-sta: JSON {cmd, mac}, TOKEN cookie, X-CSRF-Token")
-        check("x-csrf-token" not in srv.requests[3].headers,
+        check("x-csrf-token" not in srv.requests[4].headers,
               "no CSRF token on a GET")
         check(srv.clients[MAC]["blocked"] and
               res.get("ref") == srv.clients[MAC]["_id"] and
@@ -109,6 +120,19 @@ def test_unifios(pr, pki):
               and len(srv.requests) == n,
               f"lockdown by IP without a MAC: fail before any request "
               f"({res.get('detail')})")
+        for ip, mac, why in (
+                ("203.0.113.9", router, "not blocking it (it may be a "
+                 "router"),
+                ("192.168.1.98", "aa:bb:cc:00:22:77", "does not know")):
+            n = len(srv.requests)
+            res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", ip, "--mac",
+                              mac)
+            check(res.get("status") == "fail" and why in res.get("detail")
+                  and not any(r.path.endswith("/cmd/stamgr") for r in
+                              srv.requests[n:]) and
+                  not srv.clients[router]["blocked"],
+                  f"lockdown {ip} by a MAC the controller has elsewhere or "
+                  f"not at all: fail, nothing blocked ({res.get('detail')})")
 
         n = len(srv.requests)
         res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC,
@@ -373,6 +397,63 @@ def test_config(pr, pki):
           f"no credentials: says what to add ({p.stderr.strip()})")
 
 
+def test_replay(pr, pki, lw, pcaps, rules):
+    srv = FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
+                    users={"labwarden": PASSWORD}).start()
+    state = os.path.join(pr.tmpdir, "state")
+    os.mkdir(state)
+    phone, camera, scanner = ("da:a1:19:5c:7e:01", "c0:56:e3:7f:3a:01",
+                              "02:42:c0:a8:01:42")
+    try:
+        srv.add_client(phone)
+        srv.add_client(scanner, ip="192.168.1.66")
+        srv.add_client("3c:22:fb:10:20:23", ip="192.168.1.23")
+        srv.add_client("3c:22:fb:10:20:40", ip="192.168.1.40")
+        pwfile = pr.secret_file("replay.pw", PASSWORD)
+        cfg = pr.config("replay", (
+            "networks:\n  protected: [192.168.1.1]\n"
+            f"inventory:\n  known_devices: {pcaps}/demo-known.txt\n"
+            "actions:\n  default_backend: udm\n"
+            "backends:\n  udm:\n    type: unifi\n"
+            f"    url: {srv.url}\n    username: labwarden\n"
+            f"    password_file: {pwfile}\n    ca_file: {pki['ca']}\n"
+            f"    quarantine_network_id: {QNET}\n"))
+        srv.expire_after = 6
+        p = lwtest.run([lw, "replay", "--act", "-c", cfg, "-r", rules,
+                        "--state", state, "--emit", "scene,action",
+                        os.path.join(pcaps, "demo.pcap")], timeout=120)
+        check(p.returncode == 0 and PASSWORD not in p.stdout + p.stderr and
+              lwtest.sanitizer_report(p.stderr) is None,
+              f"replay --act with the controller: exit 0, no password, no "
+              f"sanitizer report ({p.stderr.strip()[-200:]})")
+        events = lwtest.json_lines(p.stdout, "replay")
+        acts = [e for e in events if e["type"] == "action" and
+                e["action"] in ("lockdown", "quarantine")]
+        check(acts and all(e["status"] in ("done", "refused") for e in acts),
+              f"every block done or refused "
+              f"({[(e['target'], e['status'], e['detail'][:60]) for e in acts]})")
+        check(srv.clients[phone]["virtual_network_override_id"] == QNET and
+              not srv.clients[phone]["blocked"],
+              "the phone is moved to the quarantine network")
+        check(srv.clients.get(camera, {}).get("blocked"),
+              "the camera, unknown to the controller, is blocked")
+        lock = [e for e in acts if e["target"] == "192.168.1.66"]
+        check(srv.clients[scanner]["blocked"] and lock and
+              lock[0]["status"] == "done",
+              "the scanner 192.168.1.66 is blocked by its MAC")
+        check(srv.logins == 2, f"the session expired once: one re-login "
+              f"({srv.logins} logins)")
+        with open(os.path.join(state, "audit.jsonl")) as f:
+            audit = f.read()
+        check("/proxy/network/api/s/default/" in audit and
+              PASSWORD not in audit,
+              "the audit log names the requests, never the password")
+        check(not srv.violations, f"replay: no violations "
+              f"{srv.violations[:3]}")
+    finally:
+        srv.stop()
+
+
 def main():
     probe = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="t219-") as tmp:
@@ -384,6 +465,9 @@ def main():
         test_api_key(pr, pki)
         test_faults(pr, pki)
         test_config(pr, pki)
+        if len(sys.argv) > 4:
+            test_replay(pr, pki, *(os.path.abspath(a) for a in
+                                   sys.argv[2:5]))
         print(f"     {pr.count} probe runs")
     finish()
 

@@ -76,10 +76,12 @@ class FakeUniFi(FakeAPI):
     def prefix(self):
         return "/proxy/network" if self.variant == "unifios" else ""
 
-    def add_client(self, mac, network="5f0a1b2c3d4e5f6a7b8c9d0e"):
+    def add_client(self, mac, ip=None, network="5f0a1b2c3d4e5f6a7b8c9d0e"):
         rec = {"_id": secrets.token_hex(12), "mac": mac, "oui": "Test",
                "blocked": False, "network_id": network, "is_wired": False,
                "virtual_network_override_enabled": False, "name": "phone"}
+        if ip:
+            rec["last_ip"] = ip
         with self._state:
             self.clients[mac] = rec
         return rec
