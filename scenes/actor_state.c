@@ -240,9 +240,14 @@ static void expire(struct lw_actor *a)
 		end_record(a, ids[i], "expiry");
 }
 
+/* What a restart found, for the one line that says so. */
+struct settled {
+	unsigned live, reapplied, remote, expired, failed;
+};
+
 /* A live record after a restart: put back what the backend lost. */
-static bool restore(struct lw_actor *a, struct lw_action_rec *r,
-    unsigned *reapplied)
+static void restore(struct lw_actor *a, struct lw_action_rec *r,
+    struct settled *s)
 {
 	struct lw_be_result res;
 	char detail[600];
@@ -252,27 +257,36 @@ static bool restore(struct lw_actor *a, struct lw_action_rec *r,
 	    .until_ns = r->until_ns, .kind = strcmp(r->action, "quarantine") ==
 	    0 ? LW_BLOCK_QUARANTINE : LW_BLOCK_LOCKDOWN };
 
+	s->live++;
 	if (!c.abe || !lw_actor_be_ready(a, c.abe)) {
 		snprintf(detail, sizeof detail, "%s", c.abe ? c.abe->error :
 		    "its backend is no longer configured");
 		lw_actor_outcome(a, &c, "failed", detail, NULL, 0, 0);
-		return false;
+		s->failed++;
+		return;
 	}
-	if (c.abe->ops->remote)	/* the worker asks "has", then blocks */
-		return strcmp(queue(a, &c, LW_JOB_RESTORE, r->ref, detail,
-		    sizeof detail), "failed") != 0;
+	if (c.abe->ops->remote) {	/* the worker asks "has", then blocks */
+		if (strcmp(queue(a, &c, LW_JOB_RESTORE, r->ref, detail,
+		    sizeof detail), "failed") == 0)
+			s->failed++;
+		else
+			s->remote++;
+		return;
+	}
 	memset(&res, 0, sizeof res);
 	if (c.abe->ops->has(&c.abe->be, c.kind, &c.target, r->ref, &res) ==
 	    LW_BE_OK)
-		return true;
-	(*reapplied)++;
-	return strcmp(run_local(a, &c, r->ref, detail, sizeof detail),
-	    "done") == 0;
+		return;
+	if (strcmp(run_local(a, &c, r->ref, detail, sizeof detail),
+	    "done") == 0)
+		s->reapplied++;
+	else
+		s->failed++;
 }
 
 void lw_actor_reconcile(struct lw_actor *a, uint64_t now_ns)
 {
-	unsigned reapplied = 0, expired = 0, failed = 0;
+	struct settled s = { 0 };
 	size_t n = a->log->n;
 	uint64_t *ids = n ? malloc(n * sizeof *ids) : NULL;
 
@@ -284,16 +298,17 @@ void lw_actor_reconcile(struct lw_actor *a, uint64_t now_ns)
 	for (size_t i = 0; i < n; i++) {
 		struct lw_action_rec *r = rec_by_id(a, ids[i]);
 		if (r && r->until_ns <= now_ns) {
-			expired++;
+			s.expired++;
 			end_record(a, ids[i], "restore");
-		} else if (r && !restore(a, r, &reapplied))
-			failed++;
+		} else if (r)
+			restore(a, r, &s);
 	}
 	free(ids);
-	fprintf(stderr, "labwarden: actions from the last run: %zu live "
-	    "(%u put back with their time left), %u expired and released"
-	    "%s\n", a->log->n, reapplied, expired, failed ?
-	    "; some could not be put back" : "");
+	fprintf(stderr, "labwarden: actions from the last run: %u live (%u "
+	    "put back with their time left, %u being checked by remote "
+	    "backends), %u expired and released%s\n", s.live, s.reapplied,
+	    s.remote, s.expired, s.failed ? "; some could not be put back" :
+	    "");
 }
 
 /* ---- actions.json ---- */

@@ -29,7 +29,7 @@
 #include <jansson.h>
 
 #include "labwarden/backend.h"
-#include "labwarden/backend_call.h"
+#include "labwarden/backend_http.h"
 #include "labwarden/http.h"
 
 #define OW_NULL_SID	"00000000000000000000000000000000"
@@ -86,33 +86,19 @@ static bool path_ok(const char *s)
 	return true;
 }
 
-/* url: http(s)://host[:port][/path]; the ubus endpoint is the path, or
- * /ubus when there is none. */
-static bool url_read(struct ow *ow, const char *url)
+/* The ubus endpoint: the url's path, or /ubus when it has none. */
+static void endpoint(struct ow *ow, const char *base)
 {
-	const char *rest;
+	const char *host = strstr(base, "://") + 3;
+	const char *slash = strchr(host, '/');
 
-	if (strncmp(url, "https://", 8) == 0)
-		rest = url + 8;
-	else if (strncmp(url, "http://", 7) == 0)
-		rest = url + 7;
-	else
-		return false;
-	if (!*rest || strlen(url) > 400)
-		return false;
-	for (const char *p = url; *p; p++)
-		if ((unsigned char)*p <= ' ' || strchr("?#\"\\", *p))
-			return false;
-	const char *slash = strchr(rest, '/');
-	if (!slash || !slash[1]) {
-		int hostlen = slash ? (int)(slash - url) : (int)strlen(url);
-		snprintf(ow->url, sizeof ow->url, "%.*s/ubus", hostlen, url);
-		snprintf(ow->path, sizeof ow->path, "/ubus");
+	if (slash) {
+		snprintf(ow->url, sizeof ow->url, "%s", base);
+		snprintf(ow->path, sizeof ow->path, "%.200s", slash);
 	} else {
-		snprintf(ow->url, sizeof ow->url, "%s", url);
-		snprintf(ow->path, sizeof ow->path, "%s", slash);
+		snprintf(ow->url, sizeof ow->url, "%s/ubus", base);
+		snprintf(ow->path, sizeof ow->path, "/ubus");
 	}
-	return true;
 }
 
 static void read_name(struct lw_section *sec, const char *key,
@@ -130,20 +116,27 @@ static void read_name(struct lw_section *sec, const char *key,
 static void ow_conf(struct ow *ow, struct lw_section *sec,
     struct lw_diag *diag)
 {
-	lw_backend_common_check(sec, diag);
+	char base[400], why[160], err[768];
+	bool insecure;
+
+	lw_be_check_common(sec, diag);
+	insecure = lw_be_insecure(sec);
 	const char *url = lw_section_need(sec, "url", diag);
-	if (url && !url_read(ow, url))
-		lw_section_error(sec, "url", diag, "'%s' is not an http:// or "
-		    "https:// URL of the router (e.g. https://192.168.1.1)",
-		    url);
+	if (url && !lw_be_base_url(url, insecure, base, sizeof base, why,
+	    sizeof why))
+		lw_section_error(sec, "url", diag, "'%s' %s (the router, e.g. "
+		    "https://192.168.1.1)", url, why);
+	else if (url)
+		endpoint(ow, base);
 	const char *user = lw_section_str(sec, "username", "root");
 	if (!*user || strlen(user) >= sizeof ow->user ||
 	    strpbrk(user, "\"\\") || strchr(user, '\n'))
 		lw_section_error(sec, "username", diag, "'%s' is not a user "
 		    "name", user);
 	snprintf(ow->user, sizeof ow->user, "%s", user);
-	lw_be_secret(sec, "password", true, ow->password,
-	    sizeof ow->password, diag);
+	if (!lw_section_secret(sec, "password", true, ow->password,
+	    sizeof ow->password, err, sizeof err))
+		lw_be_secret_error(sec, "password", err, diag);
 	const char *mode = lw_section_str(sec, "mode", "runtime");
 	if (strcmp(mode, "runtime") == 0)
 		ow->mode = OW_RUNTIME;
@@ -182,7 +175,7 @@ static bool ow_check(struct lw_section *sec, struct lw_diag *diag)
 	if (!ow)
 		return false;
 	ow_conf(ow, sec, diag);
-	explicit_bzero(ow->password, sizeof ow->password);
+	lw_be_wipe(ow->password, sizeof ow->password);
 	free(ow);
 	return diag->count == before;
 }
@@ -190,7 +183,6 @@ static bool ow_check(struct lw_section *sec, struct lw_diag *diag)
 static bool ow_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_http_opts opts;
 	struct lw_diag diag;
 	struct ow *ow = calloc(1, sizeof *ow);
 
@@ -202,24 +194,15 @@ static bool ow_open(struct lw_backend *be, struct lw_section *sec,
 	ow_conf(ow, sec, &diag);
 	bool ok = diag.count == 0;
 	if (!ok)
-		lw_be_first_error(&diag, err, errlen);
+		snprintf(err, errlen, "%s", diag.msgs[0]);
 	lw_diag_free(&diag);
-	if (ok && !lw_backend_http_opts(be, sec, &opts, err, errlen))
+	if (ok && !(ow->http = lw_be_http_open(be, sec, err, errlen)))
 		ok = false;
-	if (ok && !(ow->http = lw_http_new(&opts))) {
-		snprintf(err, errlen, "%s: cannot make an HTTP client",
-		    sec->where);
-		ok = false;
-	}
 	if (!ok) {
-		explicit_bzero(ow->password, sizeof ow->password);
+		lw_be_wipe(ow->password, sizeof ow->password);
 		free(ow);
 		return false;
 	}
-	if (strncmp(ow->url, "http://", 7) == 0)
-		fprintf(stderr, "labwarden: warning: %s: url is http:// - the "
-		    "router password crosses the network in the clear\n",
-		    sec->where);
 	be->priv = ow;
 	return true;
 }
@@ -231,7 +214,7 @@ static void ow_close(struct lw_backend *be)
 	if (!ow)
 		return;
 	lw_http_free(ow->http);
-	explicit_bzero(ow, sizeof *ow);
+	lw_be_wipe(ow, sizeof *ow);
 	free(ow);
 	be->priv = NULL;
 }
@@ -340,10 +323,10 @@ static enum lw_be_status rpc_once(struct ow *ow, const char *sid,
 	lw_http_add_header(&req, "Accept: application/json");
 	req.body = text;
 	req.body_len = strlen(text);
-	bool replied = lw_be_send(ow->http, &req, summary, &resp, res, &st);
-	explicit_bzero(text, req.body_len);	/* a login holds the password */
+	st = lw_be_send(ow->http, &req, summary, &resp, res);
+	lw_be_wipe(text, req.body_len);		/* a login holds the password */
 	free(text);
-	if (!replied)
+	if (resp.status == 0)			/* no reply: res says why */
 		goto out;
 	if (resp.status == 401 || resp.status == 403) {
 		rep->denied = true;
@@ -351,7 +334,8 @@ static enum lw_be_status rpc_once(struct ow *ow, const char *sid,
 		st = LW_BE_FAIL;
 	} else if (resp.status != 200) {
 		lw_be_detail(res, "%s: HTTP %ld", what, resp.status);
-		st = lw_be_http_status(resp.status);
+		if (st == LW_BE_OK)	/* ubus answers 200 or nothing */
+			st = LW_BE_FAIL;
 	} else {
 		json_t *doc = lw_be_json(&resp, what, res);
 		st = doc ? rpc_parse(doc, id, what, rep, res) : LW_BE_FAIL;
@@ -862,23 +846,29 @@ static bool ow_target(struct ow *ow, enum lw_block_kind kind,
     const struct lw_target *t, const char **set, char *canon, size_t len,
     struct lw_be_result *res)
 {
-	int family;
+	struct lw_be_addrs a;
+	char q[80];
 
+	if (!lw_be_target(t, &a, res))
+		return false;
+	lw_be_safe_text(t->text, strnlen(t->text, sizeof t->text), q, sizeof q);
 	if (kind == LW_BLOCK_QUARANTINE) {
-		if (len < 18 || !lw_target_mac(t, canon)) {
+		if (!a.mac[0]) {
 			lw_be_detail(res, "OpenWrt quarantines by MAC; none "
-			    "known for '%.63s'", t->text);
+			    "known for %s", q);
 			return false;
 		}
+		snprintf(canon, len, "%s", a.mac);
 		*set = ow->setmac;
 		return true;
 	}
-	if (!lw_target_ip(t, canon, len, &family)) {
+	if (!a.ip[0]) {
 		lw_be_detail(res, "OpenWrt locks down by IP address; none "
-		    "known for '%.63s'", t->text);
+		    "known for %s", q);
 		return false;
 	}
-	*set = family == 4 ? ow->set4 : ow->set6;
+	snprintf(canon, len, "%s", a.ip);
+	*set = a.family == 4 ? ow->set4 : ow->set6;
 	return true;
 }
 

@@ -28,7 +28,7 @@
 #include <jansson.h>
 
 #include "labwarden/backend.h"
-#include "labwarden/backend_call.h"
+#include "labwarden/backend_http.h"
 #include "labwarden/http.h"
 
 #define UF_TOKEN_MAX	256	/* a CSRF token we are willing to echo */
@@ -72,23 +72,18 @@ static bool word_ok(const char *s, const char *extra, size_t max)
 	return true;
 }
 
-/* url: http(s)://host[:port], nothing after but an optional slash. */
-static bool url_read(struct uf *uf, const char *url)
+/* A secret base: 1 read, 0 not given, -1 given but unusable (diag). */
+static int secret(struct lw_section *sec, const char *base, char *buf,
+    size_t len, struct lw_diag *diag)
 {
-	const char *rest = strncmp(url, "https://", 8) == 0 ? url + 8 :
-	    strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+	char err[768];
 
-	if (!rest || !*rest || strlen(url) > 400)
-		return false;
-	for (const char *p = url; *p; p++)
-		if ((unsigned char)*p <= ' ' || strchr("?#\"\\", *p))
-			return false;
-	const char *slash = strchr(rest, '/');
-	if (slash && slash[1])
-		return false;
-	int len = slash ? (int)(slash - url) : (int)strlen(url);
-	snprintf(uf->base, sizeof uf->base, "%.*s", len, url);
-	return true;
+	if (lw_section_secret(sec, base, false, buf, len, err, sizeof err))
+		return 1;
+	if (!err[0])
+		return 0;
+	lw_be_secret_error(sec, base, err, diag);
+	return -1;
 }
 
 static void conf_variant(struct uf *uf, struct lw_section *sec,
@@ -113,10 +108,9 @@ static void conf_auth(struct uf *uf, struct lw_section *sec,
     struct lw_diag *diag)
 {
 	char key[LW_SECRET_MAX];
-	int has_key = lw_be_secret(sec, "api_key", false, key, sizeof key,
+	int has_key = secret(sec, "api_key", key, sizeof key, diag);
+	int has_pw = secret(sec, "password", uf->password, sizeof uf->password,
 	    diag);
-	int has_pw = lw_be_secret(sec, "password", false, uf->password,
-	    sizeof uf->password, diag);
 	const char *user = lw_section_str(sec, "username", NULL);
 
 	if (has_key > 0) {
@@ -149,7 +143,7 @@ static void conf_auth(struct uf *uf, struct lw_section *sec,
 			lw_section_error(sec, "username", diag, "needs "
 			    "password_file: PATH or password_env: VARIABLE");
 	}
-	explicit_bzero(key, sizeof key);
+	lw_be_wipe(key, sizeof key);
 }
 
 static void uf_conf(struct uf *uf, struct lw_section *sec,
@@ -157,12 +151,21 @@ static void uf_conf(struct uf *uf, struct lw_section *sec,
 {
 	bool kick;
 
-	lw_backend_common_check(sec, diag);
+	char why[160];
+
+	lw_be_check_common(sec, diag);
 	const char *url = lw_section_need(sec, "url", diag);
-	if (url && !url_read(uf, url))
-		lw_section_error(sec, "url", diag, "'%s' is not the https:// "
-		    "URL of the controller (e.g. https://unifi.lan:8443 or "
-		    "https://192.168.1.1)", url);
+	bool ok = url && lw_be_base_url(url, lw_be_insecure(sec), uf->base,
+	    sizeof uf->base, why, sizeof why);
+	/* no path: the web UI's address (.../manage/site/...) is not it */
+	if (ok && strchr(strstr(uf->base, "://") + 3, '/')) {
+		snprintf(why, sizeof why, "has a path");
+		ok = false;
+	}
+	if (url && !ok)
+		lw_section_error(sec, "url", diag, "'%s' %s (the controller "
+		    "only, e.g. https://unifi.lan:8443 or https://192.168.1.1)",
+		    url, why);
 	conf_variant(uf, sec, diag);
 	const char *site = lw_section_str(sec, "site", "default");
 	if (!word_ok(site, "_-", 63))
@@ -183,7 +186,7 @@ static void uf_conf(struct uf *uf, struct lw_section *sec,
 
 static void uf_wipe(struct uf *uf)
 {
-	explicit_bzero(uf, sizeof *uf);
+	lw_be_wipe(uf, sizeof *uf);
 	free(uf);
 }
 
@@ -202,7 +205,6 @@ static bool uf_check(struct lw_section *sec, struct lw_diag *diag)
 static bool uf_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_http_opts opts;
 	struct lw_diag diag;
 	struct uf *uf = calloc(1, sizeof *uf);
 
@@ -214,23 +216,14 @@ static bool uf_open(struct lw_backend *be, struct lw_section *sec,
 	uf_conf(uf, sec, &diag);
 	bool ok = diag.count == 0;
 	if (!ok)
-		lw_be_first_error(&diag, err, errlen);
+		snprintf(err, errlen, "%s", diag.msgs[0]);
 	lw_diag_free(&diag);
-	if (ok && !lw_backend_http_opts(be, sec, &opts, err, errlen))
+	if (ok && !(uf->http = lw_be_http_open(be, sec, err, errlen)))
 		ok = false;
-	if (ok && !(uf->http = lw_http_new(&opts))) {
-		snprintf(err, errlen, "%s: cannot make an HTTP client",
-		    sec->where);
-		ok = false;
-	}
 	if (!ok) {
 		uf_wipe(uf);
 		return false;
 	}
-	if (strncmp(uf->base, "http://", 7) == 0)
-		fprintf(stderr, "labwarden: warning: %s: url is http:// - the "
-		    "controller credentials cross the network in the clear\n",
-		    sec->where);
 	be->priv = uf;
 	return true;
 }
@@ -307,7 +300,7 @@ static void csrf_from_cookie(struct uf *uf)
 	if (json_is_string(tok))
 		set_csrf(uf, json_string_value(tok));
 	json_decref(doc);
-	explicit_bzero(jwt, sizeof jwt);
+	lw_be_wipe(jwt, sizeof jwt);
 }
 
 static void csrf_from_reply(struct uf *uf, const struct lw_http_resp *resp)
@@ -404,9 +397,9 @@ static enum lw_be_status uf_once(struct uf *uf, const char *method,
 	else if (uf->found == UF_UNIFIOS && strcmp(method, "GET") != 0 &&
 	    uf->csrf_header[0])
 		lw_http_add_header(&req, uf->csrf_header);
-	bool replied = lw_be_send(uf->http, &req, summary, &resp, res, &st);
+	st = lw_be_send(uf->http, &req, summary, &resp, res);
 	free(text);
-	if (!replied)
+	if (resp.status == 0)		/* no reply: res says why */
 		goto out;
 	if (!uf->api_key && uf->found == UF_UNIFIOS)
 		csrf_from_reply(uf, &resp);
@@ -419,7 +412,8 @@ static enum lw_be_status uf_once(struct uf *uf, const char *method,
 	    strcmp(rep->msg, "api.err.LoginRequired") == 0;
 	lw_be_detail(res, "%s: HTTP %ld%s%s", what, resp.status,
 	    rep->msg[0] ? ", " : "", rep->msg);
-	st = rep->gone ? LW_BE_FAIL : lw_be_http_status(resp.status);
+	if (rep->gone || st == LW_BE_OK)	/* a 2xx but 200 is odd too */
+		st = LW_BE_FAIL;
 out:
 	lw_http_resp_free(&resp);
 	return st;
@@ -436,8 +430,11 @@ static enum lw_be_status uf_detect(struct uf *uf, struct lw_be_result *res)
 
 	snprintf(url, sizeof url, "%s/", uf->base);
 	req.url = url;
-	if (lw_be_send(uf->http, &req, "GET /", &resp, res, &st))
+	st = lw_be_send(uf->http, &req, "GET /", &resp, res);
+	if (resp.status != 0) {		/* any reply tells: 200 or not */
 		uf->found = resp.status == 200 ? UF_UNIFIOS : UF_CLASSIC;
+		st = LW_BE_OK;
+	}
 	lw_http_resp_free(&resp);
 	return st;
 }
@@ -472,9 +469,10 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 	req.body_len = strlen(text);
 	char summary[64];
 	snprintf(summary, sizeof summary, "POST %s", path);
-	bool replied = lw_be_send(uf->http, &req, summary, &resp, res, &st);
-	explicit_bzero(text, req.body_len);
+	st = lw_be_send(uf->http, &req, summary, &resp, res);
+	lw_be_wipe(text, req.body_len);
 	free(text);
+	bool replied = resp.status != 0;
 	if (replied && resp.status == 200) {
 		st = LW_BE_OK;
 		uf->logged_in = true;
@@ -491,7 +489,8 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		st = LW_BE_FAIL;
 	} else if (replied) {
 		lw_be_detail(res, "%s: HTTP %ld", summary, resp.status);
-		st = lw_be_http_status(resp.status);
+		if (st == LW_BE_OK)
+			st = LW_BE_FAIL;
 	}
 	lw_http_resp_free(&resp);
 	return st;
@@ -606,7 +605,7 @@ static enum lw_be_status uf_client(struct uf *uf, const char *mac,
 	if (oid)
 		snprintf(c->override_id, sizeof c->override_id, "%.63s",
 		    json_string_value(oid));
-	if (lip && !lw_ip_canon(json_string_value(lip), c->last_ip,
+	if (lip && !lw_be_canon_ip(json_string_value(lip), c->last_ip,
 	    sizeof c->last_ip, &family))
 		c->last_ip[0] = '\0';
 	json_decref(rep.data);
@@ -721,13 +720,19 @@ static enum lw_be_status uf_set_blocked(struct uf *uf, const char *mac,
 
 /* ---- the operations ---- */
 
-static bool uf_mac(const struct lw_target *t, char mac[18],
+/* The target's addresses; a MAC is a must. */
+static bool uf_mac(const struct lw_target *t, struct lw_be_addrs *a,
     struct lw_be_result *res)
 {
-	if (lw_target_mac(t, mac))
+	char q[80];
+
+	if (!lw_be_target(t, a, res))
+		return false;
+	if (a->mac[0])
 		return true;
+	lw_be_safe_text(t->text, strnlen(t->text, sizeof t->text), q, sizeof q);
 	lw_be_detail(res, "UniFi blocks clients by MAC (block-sta); no MAC "
-	    "known for '%.63s'", t->text);
+	    "known for %s", q);
 	return false;
 }
 
@@ -737,27 +742,25 @@ static bool uf_mac(const struct lw_target *t, char mac[18],
  * know the MAC, at that IP when it says where: else nothing is blocked.
  */
 static enum lw_be_status uf_ip_is_mac(struct uf *uf,
-    const struct lw_target *t, const char *mac, struct lw_be_result *res)
+    const struct lw_be_addrs *a, struct lw_be_result *res)
 {
 	struct uf_client c;
-	char ip[46], asked[18];
-	int family;
 
-	if (lw_mac_canon(t->text, asked) || !lw_target_ip(t, ip, sizeof ip,
-	    &family))
+	if (a->text_is_mac || !a->ip[0])
 		return LW_BE_OK;	/* asked by MAC: nothing to confirm */
-	enum lw_be_status st = uf_client(uf, mac, &c, res);
+	enum lw_be_status st = uf_client(uf, a->mac, &c, res);
 	if (st != LW_BE_OK)
 		return st;
 	if (!c.known) {
 		lw_be_detail(res, "the controller does not know %s (the MAC seen "
-		    "at %s): not blocking a MAC it cannot confirm", mac, ip);
+		    "at %s): not blocking a MAC it cannot confirm", a->mac,
+		    a->ip);
 		return LW_BE_FAIL;
 	}
-	if (c.last_ip[0] && strcmp(c.last_ip, ip) != 0) {
+	if (c.last_ip[0] && strcmp(c.last_ip, a->ip) != 0) {
 		lw_be_detail(res, "the controller has %s at %s, not %s: not "
 		    "blocking it (it may be a router passing %s's traffic)",
-		    mac, c.last_ip, ip, ip);
+		    a->mac, c.last_ip, a->ip, a->ip);
 		return LW_BE_FAIL;
 	}
 	return LW_BE_OK;
@@ -794,12 +797,13 @@ static enum lw_be_status uf_block(struct lw_backend *be,
 {
 	struct uf *uf = be->priv;
 	struct uf_client c;
-	char mac[18];
+	struct lw_be_addrs a;
 
 	(void)seconds;	/* the controller has no expiry: we release */
-	if (!uf_mac(t, mac, res))
+	if (!uf_mac(t, &a, res))
 		return LW_BE_FAIL;
-	enum lw_be_status st = uf_ip_is_mac(uf, t, mac, res);
+	const char *mac = a.mac;
+	enum lw_be_status st = uf_ip_is_mac(uf, &a, res);
 	if (st != LW_BE_OK)
 		return st;
 	if (kind == LW_BLOCK_QUARANTINE && uf->network[0])
@@ -818,11 +822,12 @@ static enum lw_be_status uf_release(struct lw_backend *be,
 {
 	struct uf *uf = be->priv;
 	struct uf_client c;
-	char mac[18];
+	struct lw_be_addrs a;
 
 	(void)ref;	/* stamgr and stat/user go by MAC */
-	if (!uf_mac(t, mac, res))
+	if (!uf_mac(t, &a, res))
 		return LW_BE_FAIL;
+	const char *mac = a.mac;
 	enum lw_be_status st = uf_client(uf, mac, &c, res);
 	if (st != LW_BE_OK)
 		return st;
@@ -855,11 +860,12 @@ static enum lw_be_status uf_has(struct lw_backend *be,
 {
 	struct uf *uf = be->priv;
 	struct uf_client c;
-	char mac[18];
+	struct lw_be_addrs a;
 
 	(void)ref;
-	if (!uf_mac(t, mac, res))
+	if (!uf_mac(t, &a, res))
 		return LW_BE_FAIL;
+	const char *mac = a.mac;
 	enum lw_be_status st = uf_client(uf, mac, &c, res);
 	if (st != LW_BE_OK)
 		return LW_BE_RETRY;

@@ -158,18 +158,19 @@ static void set_request(struct lw_http *h, const struct lw_http_req *req,
 	}
 }
 
-/* A TLS failure: retrying will not change the peer's certificate. */
-static bool tls_failure(CURLcode rc)
+/* Errors a retry will not mend: the peer's certificate or our CA file. */
+static bool is_tls_error(CURLcode rc)
 {
 	switch (rc) {
-	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
 		return true;
 	default:
 		return false;
@@ -203,7 +204,7 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	resp->headers_len = head.len;
 	if (rc != CURLE_OK) {
 		resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-		resp->tls_error = tls_failure(rc);
+		resp->tls_error = is_tls_error(rc);
 		/* curl's own words say which certificate check failed */
 		snprintf(resp->error, sizeof resp->error, "%s",
 		    body.overflow ? "reply larger than 1 MiB" :

@@ -18,7 +18,7 @@ struct lw_worker {
 	pthread_cond_t wake;		/* a job came, or stop */
 	pthread_cond_t idle;		/* a job finished */
 	struct lw_backend *be;
-	struct lw_backoff backoff;
+	const struct lw_backoff *backoff;
 	lw_job_tried tried;
 	void	*ctx;
 	size_t	 cap;
@@ -115,7 +115,7 @@ static void run_job(struct lw_worker *w, const struct lw_job *j,
 		d->attempts = attempt;
 		d->latency_ms += d->res.latency_ms;
 		bool final = d->status != LW_BE_RETRY || attempt == tries;
-		if (!final && !pause_ms(w, lw_backoff_ms(&w->backoff, attempt,
+		if (!final && !pause_ms(w, lw_backoff_ms(w->backoff, attempt,
 		    random64()))) {
 			snprintf(d->res.detail, sizeof d->res.detail, "stopped "
 			    "before retry %u", attempt);
@@ -190,7 +190,7 @@ struct lw_worker *lw_worker_start(struct lw_backend *be, size_t capacity,
 	}
 	w->be = be;
 	w->cap = capacity;
-	w->backoff = *backoff;
+	w->backoff = backoff;
 	w->tried = tried;
 	w->ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);

@@ -47,9 +47,9 @@ struct lw_http_resp {
 	size_t	 headers_len;
 	double	 latency_ms;
 	bool	 timed_out;
-	bool	 tls_error;	/* TLS failed: certificate refused, no
-				 * common cipher... (not worth a retry) */
 	char	 error[256];	/* transport error, "" on a reply */
+	bool	 tls_error;	/* the error was TLS: a certificate refused,
+				 * a handshake failed (not worth a retry) */
 };
 
 struct lw_http;

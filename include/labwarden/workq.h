@@ -60,7 +60,8 @@ struct lw_backoff {
 struct lw_worker;
 
 /* be stays the caller's; it is used only by the worker thread from now
- * until lw_worker_stop(). */
+ * until lw_worker_stop().  backoff too is the caller's, read at every
+ * retry. */
 struct lw_worker *lw_worker_start(struct lw_backend *be, size_t capacity,
 	    const struct lw_backoff *backoff, lw_job_tried tried, void *ctx,
 	    char *err, size_t errlen);

@@ -139,15 +139,15 @@ def test_shapes(pr, srv, pki):
     check(res.get("status") == "ok" and
           "fd00::50" in srv.elements("lw_lockdown6"),
           "IPv6 goes canonical into lw_lockdown6")
-    res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "laptop",
+    res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "aa:bb:cc:00:11:77",
                       "--ip", "192.168.1.77", "--for", "60")
     check(res.get("status") == "ok" and
           "192.168.1.77" in srv.elements("lw_lockdown4"),
-          "a named target locks down its --ip")
+          "a MAC target locks down the IP the sensor knows for it")
 
     n = len(srv.requests)
     res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine",
-                      "AA-BB-CC-00-11-22", "--for", "86400")
+                      "AA:BB:CC:00:11:22", "--for", "86400")
     check(res.get("status") == "ok" and
           "aa:bb:cc:00:11:22" in srv.elements("lw_quarantine") and
           execs(srv, n)[1][-1] == "{ aa:bb:cc:00:11:22 timeout 86400s }",
@@ -155,9 +155,9 @@ def test_shapes(pr, srv, pki):
     check("blocked (OpenWrt has no per-MAC VLAN move)" in
           res.get("detail", ""), f"quarantine says it is a block "
           f"({res.get('detail')})")
-    res, _, _ = pr.op(cfg, BACKEND, "has", "quarantine", "phone",
+    res, _, _ = pr.op(cfg, BACKEND, "has", "quarantine", "192.168.1.22",
                       "--mac", "aa:bb:cc:00:11:22")
-    check(res.get("status") == "ok", "has quarantine by --mac")
+    check(res.get("status") == "ok", "has quarantine of an IP by its --mac")
     res, _, _ = pr.op(cfg, BACKEND, "release", "quarantine",
                       "aa:bb:cc:00:11:22")
     check(res.get("status") == "ok" and not srv.elements("lw_quarantine"),
@@ -167,9 +167,13 @@ def test_shapes(pr, srv, pki):
     for kind, target, why in (
             ("quarantine", "192.168.1.50", "quarantines by MAC"),
             ("lockdown", "aa:bb:cc:00:11:22", "locks down by IP"),
-            ("lockdown", "1.2.3.4 } ; flush ruleset", "locks down by IP"),
-            ("quarantine", "aa:bb:cc:dd:ee:ff; reboot", "quarantines by")):
-        res, _, _ = pr.op(cfg, BACKEND, "block", kind, target)
+            ("lockdown", "1.2.3.4 } ; flush ruleset", "neither a MAC"),
+            ("quarantine", "aa:bb:cc:dd:ee:ff; reboot", "neither a MAC"),
+            ("quarantine", "ff:ff:ff:ff:ff:ff", "neither a MAC"),
+            ("lockdown", "192.168.1.5", "disagrees"),
+            ("lockdown", "224.0.0.1", "neither a MAC")):
+        extra = ["--ip", "192.168.1.6"] if why == "disagrees" else []
+        res, _, _ = pr.op(cfg, BACKEND, "block", kind, target, *extra)
         check(res.get("status") == "fail" and why in res.get("detail", "")
               and res.get("requests") == 0,
               f"{kind} {target!r}: fail before any request "
@@ -224,7 +228,7 @@ def test_faults(pr, srv, pki):
     res, _, elapsed = pr.op(cfg, BACKEND, "block", "lockdown",
                             "192.168.1.70")
     print(f"     hanging router: back after {elapsed:.2f} s (timeout 1 s)")
-    check(res.get("status") == "retry" and "timed out" in
+    check(res.get("status") == "retry" and "timeout" in
           res.get("detail", "") and elapsed < 2.5,
           f"hanging router: retry within the 1 s timeout "
           f"({elapsed:.2f} s, {res.get('detail')})")

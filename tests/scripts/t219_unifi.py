@@ -320,7 +320,7 @@ def test_faults(pr, pki):
         res, _, elapsed = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
         print(f"     hanging controller: back after {elapsed:.2f} s "
               f"(timeout 1 s)")
-        check(res.get("status") == "retry" and "timed out" in
+        check(res.get("status") == "retry" and "timeout" in
               res.get("detail", "") and elapsed < 2.5,
               f"hanging controller: retry within the 1 s timeout "
               f"({elapsed:.2f} s, {res.get('detail')})")
