@@ -112,15 +112,13 @@ static void read_name(struct lw_section *sec, const char *key,
 	snprintf(out, outlen, "%s", v);
 }
 
-/* Every key of the section into ow; mistakes into diag. */
-static void ow_conf(struct ow *ow, struct lw_section *sec,
+/* Where and as whom: url, username, password. */
+static void ow_conf_access(struct ow *ow, struct lw_section *sec,
     struct lw_diag *diag)
 {
 	char base[400], why[160], err[768];
-	bool insecure;
+	bool insecure = lw_be_insecure(sec);
 
-	lw_be_check_common(sec, diag);
-	insecure = lw_be_insecure(sec);
 	const char *url = lw_section_need(sec, "url", diag);
 	if (url && !lw_be_base_url(url, insecure, base, sizeof base, why,
 	    sizeof why))
@@ -137,6 +135,12 @@ static void ow_conf(struct ow *ow, struct lw_section *sec,
 	if (!lw_section_secret(sec, "password", true, ow->password,
 	    sizeof ow->password, err, sizeof err))
 		lw_be_secret_error(sec, "password", err, diag);
+}
+
+/* What to change: the mode, the set names, nft, the session. */
+static void ow_conf_sets(struct ow *ow, struct lw_section *sec,
+    struct lw_diag *diag)
+{
 	const char *mode = lw_section_str(sec, "mode", "runtime");
 	if (strcmp(mode, "runtime") == 0)
 		ow->mode = OW_RUNTIME;
@@ -164,6 +168,15 @@ static void ow_conf(struct ow *ow, struct lw_section *sec,
 	if (ow->session_s < 10 || ow->session_s > 86400)
 		lw_section_error(sec, "session_timeout", diag, "from 10s to "
 		    "1d");
+}
+
+/* Every key of the section into ow; mistakes into diag. */
+static void ow_conf(struct ow *ow, struct lw_section *sec,
+    struct lw_diag *diag)
+{
+	lw_be_check_common(sec, diag);
+	ow_conf_access(ow, sec, diag);
+	ow_conf_sets(ow, sec, diag);
 	lw_section_unused(sec, ow_keys, diag);
 }
 
