@@ -1,6 +1,6 @@
 /*
- * cmd_other.c - `check`, and the commands that later modules complete
- * (`rotate`), plus the shared config loading.
+ * cmd_other.c - `check`, plus the shared config loading (`release` is
+ * in cmd_release.c, `rotate` in cmd_rotate.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "labwarden/scene.h"
 #include "labwarden/actor.h"
 #include "labwarden/diag.h"
+#include "labwarden/keys.h"
 
 #define MAX_CHECK_RULES 64
 static char *check_rules[MAX_CHECK_RULES];
@@ -70,6 +71,18 @@ static int small_opts(int argc, char **argv, const char *help,
 	return -1;
 }
 
+/* keys: and vault: belong to the key rotation, which checks them. */
+int lw_cli_check_keys(const struct lw_config *cfg)
+{
+	struct lw_diag diag;
+
+	lw_diag_init(&diag);
+	bool ok = lw_keys_check_config(cfg, &diag);
+	lw_diag_print(&diag, stderr);
+	lw_diag_free(&diag);
+	return ok ? LW_EXIT_OK : LW_EXIT_USAGE;
+}
+
 int lw_cmd_check(int argc, char **argv)
 {
 	static const char help[] =
@@ -94,6 +107,8 @@ int lw_cmd_check(int argc, char **argv)
 		cfg_rc = LW_EXIT_USAGE;
 	lw_diag_print(&diag, stderr);
 	lw_diag_free(&diag);
+	if (lw_cli_check_keys(&cfg) != LW_EXIT_OK)
+		cfg_rc = LW_EXIT_USAGE;
 	static struct lw_scene_set set;
 	rc = lw_cli_load_rules(&set, (const char *const *)check_rules,
 	    ncheck_rules, &cfg);
@@ -105,24 +120,4 @@ int lw_cmd_check(int argc, char **argv)
 	}
 	lw_config_free(&cfg);
 	return cfg_rc != LW_EXIT_OK ? cfg_rc : rc;
-}
-
-static int not_yet(int argc, char **argv, const char *help)
-{
-	const char *config = NULL;
-	int rc = small_opts(argc, argv, help, &config);
-
-	if (rc >= 0)
-		return rc;
-	fprintf(stderr, "labwarden %s: not available in this version yet\n",
-	    argv[0]);
-	return LW_EXIT_RUNTIME;
-}
-
-int lw_cmd_rotate(int argc, char **argv)
-{
-	return not_yet(argc, argv,
-	    "usage: labwarden rotate KEY [-c CONFIG]\n\n"
-	    "Rotate one configured key now.\n\n"
-	    "example:\n  labwarden rotate openai\n");
 }

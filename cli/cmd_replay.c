@@ -14,6 +14,7 @@
 #include "labwarden/actor.h"
 #include "labwarden/cli.h"
 #include "labwarden/config.h"
+#include "labwarden/keys.h"
 #include "labwarden/pcapfile.h"
 #include "labwarden/progress.h"
 #include "labwarden/scene.h"
@@ -22,6 +23,7 @@
 
 #define MAX_RULE_PATHS 64
 #define DRAIN_MS	30000	/* queued actions at the end, at most */
+#define KEYS_DRAIN_MS	(120 * 1000)	/* rotations still under way */
 
 static const char replay_usage[] =
 "usage: labwarden replay [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -37,8 +39,9 @@ static const char replay_usage[] =
 "                       '-type' leaves one out (all,-packet)\n"
 "                       (default " LW_EMIT_DEFAULT ")\n"
 "      --format FMT     json (default) or text: one line a person reads\n"
-"      --act            carry out actions (default: dry run); with --state\n"
-"                       they are kept in actions.json and audit.jsonl there\n"
+"      --act            carry out actions, key rotations included (default:\n"
+"                       dry run); with --state they are kept in\n"
+"                       actions.json, keys.json and audit.jsonl there\n"
 "      --state DIR      load and save state in DIR (default: none kept)\n"
 "      --stats          print packet, protocol and error counts on stderr\n"
 "      --progress       show a progress line when stderr is a terminal\n"
@@ -252,6 +255,7 @@ static void tick_scenes(void *engine, uint64_t now_ns)
 
 	lw_scene_engine_tick(eng, now_ns);
 	lw_actor_poll(eng->actor, now_ns);
+	lw_keys_poll(eng->keys, now_ns);	/* results, ended grace periods */
 }
 
 /* The end of a replay: queued actions finish (bounded), state saved. */
@@ -315,6 +319,18 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 			fclose(out);
 		return LW_EXIT_USAGE;
 	}
+	/* --act: key rotations go through the rotator's worker thread. */
+	if (o->act && !(engine.keys = lw_keys_new(cfg, &writer, true,
+	    o->state, err, sizeof err))) {
+		fprintf(stderr, "labwarden replay: %s\n", err);
+		lw_actor_free(engine.actor);
+		lw_capturer_free(&capturer, 0);
+		lw_sensor_free(&sensor);
+		lw_scene_engine_free(&engine);
+		if (out != stdout)
+			fclose(out);
+		return LW_EXIT_RUNTIME;
+	}
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
 	sensor.tick_ctx = &engine;
@@ -327,6 +343,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	unsigned failed = replay_files(&sensor, nfiles, files, &progress);
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
+	lw_keys_drain(engine.keys, lw_sensor_now(&sensor), KEYS_DRAIN_MS);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	char act_err[512];
 	bool acts_saved = finish_actions(engine.actor, lw_sensor_now(&sensor),
@@ -347,6 +364,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
 		lw_actor_print(engine.actor, stderr);
+		lw_keys_print(engine.keys, stderr);
 	}
 	if (interrupted)
 		fprintf(stderr, "labwarden replay: interrupted\n");
@@ -354,6 +372,7 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 		rc = LW_EXIT_RUNTIME;
 	lw_sensor_free(&sensor);
 	lw_actor_free(engine.actor);
+	lw_keys_free(engine.keys);
 	lw_scene_engine_free(&engine);
 	return rc;
 }
@@ -370,6 +389,10 @@ int lw_cmd_replay(int argc, char **argv)
 		return rc;
 	if ((rc = lw_cli_load_config(&cfg, o.config)) != LW_EXIT_OK)
 		return rc;
+	if (o.act && (rc = lw_cli_check_keys(&cfg)) != LW_EXIT_OK) {
+		lw_config_free(&cfg);
+		return rc;
+	}
 	static struct lw_scene_set set;
 	if ((rc = lw_cli_load_rules(&set, o.rules, o.nrules, &cfg)) !=
 	    LW_EXIT_OK) {

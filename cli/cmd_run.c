@@ -17,6 +17,7 @@
 
 #include "labwarden/actor.h"
 #include "labwarden/cli.h"
+#include "labwarden/keys.h"
 #include "labwarden/live.h"
 #include "labwarden/scene.h"
 #include "labwarden/sensor.h"
@@ -25,7 +26,10 @@
 #define POLL_MS		200	/* SIGTERM is seen within this */
 #define BATCH		256	/* packets per source per wake */
 #define MAX_RULE_PATHS	64
-#define DRAIN_MS	10000	/* queued actions at exit, at most */
+/* At exit, within the 2 s SIGTERM promises: what is still queued
+ * stays in actions.json / keys.json for the next start. */
+#define DRAIN_MS	800	/* queued actions at exit, at most */
+#define KEYS_DRAIN_MS	500	/* at exit: rotations under way */
 
 static const char run_usage[] =
 "usage: labwarden run [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
@@ -208,7 +212,10 @@ static void on_action(void *engine, const json_t *ev)
 
 static void tick_scenes(void *engine, uint64_t now_ns)
 {
-	lw_scene_engine_tick(engine, now_ns);
+	struct lw_scene_engine *eng = engine;
+
+	lw_scene_engine_tick(eng, now_ns);
+	lw_keys_poll(eng->keys, now_ns);	/* results, ended grace periods */
 }
 
 static int run(const struct run_opts *o, struct lw_config *cfg,
@@ -247,6 +254,12 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		return LW_EXIT_RUNTIME;
 	}
 	engine.act = true;
+	if (!(engine.keys = lw_keys_new(cfg, &writer, true, cfg->state_dir,
+	    err, sizeof err))) {
+		fprintf(stderr, "labwarden run: %s\n", err);
+		lw_live_close(&live);
+		return LW_EXIT_RUNTIME;
+	}
 	if (capturer.enabled) {
 		sensor.capturer = &capturer;
 		engine.capturer = &capturer;
@@ -283,6 +296,7 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 
 	uint64_t received, dropped;
 	lw_live_stats(&live, &received, &dropped);
+	lw_keys_drain(engine.keys, lw_sensor_now(&sensor), KEYS_DRAIN_MS);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	lw_actor_drain(engine.actor, DRAIN_MS);
 	bool ok = lw_actor_save(engine.actor, err, sizeof err);
@@ -300,8 +314,10 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
 		lw_actor_print(engine.actor, stderr);
+		lw_keys_print(engine.keys, stderr);
 	}
 	lw_actor_free(engine.actor);
+	lw_keys_free(engine.keys);
 	lw_scene_engine_free(&engine);
 	if (current != set) {
 		lw_scenes_free(current);
@@ -325,6 +341,10 @@ int lw_cmd_run(int argc, char **argv)
 		return rc;
 	if ((rc = lw_cli_load_config(&cfg, o.config)) != LW_EXIT_OK)
 		return rc;
+	if ((rc = lw_cli_check_keys(&cfg)) != LW_EXIT_OK) {
+		lw_config_free(&cfg);
+		return rc;
+	}
 	if ((rc = lw_cli_load_rules(&set, o.rules, o.nrules, &cfg)) !=
 	    LW_EXIT_OK) {
 		lw_config_free(&cfg);

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "labwarden/clock.h"
 
 struct lw_audit {
+	struct lw_audit *next;	/* open logs, so two owners share one */
+	unsigned refs;
 	pthread_mutex_t lock;
 	char	*path;
 	int	 fd;
@@ -32,7 +35,50 @@ static int open_log(const char *path, uint64_t *size)
 	return fd;
 }
 
+/*
+ * The action layer and the key rotator both audit into state_dir: they
+ * share one open log (one lock, one size count, one rotation) rather
+ * than racing each other's renames.
+ */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lw_audit *open_logs;
+
+static struct lw_audit *shared_log(const char *dir)
+{
+	size_t len = strlen(dir);
+
+	for (struct lw_audit *a = open_logs; a; a = a->next)
+		if (a->path && strncmp(a->path, dir, len) == 0 &&
+		    strcmp(a->path + len, "/" LW_AUDIT_FILE) == 0) {
+			a->refs++;
+			return a;
+		}
+	return NULL;
+}
+
+static struct lw_audit *audit_new(const char *dir, uint64_t max_bytes,
+    unsigned keep, char *err, size_t errlen);
+
 struct lw_audit *lw_audit_open(const char *dir, uint64_t max_bytes,
+    unsigned keep, char *err, size_t errlen)
+{
+	struct lw_audit *a;
+
+	if (!dir)
+		return audit_new(NULL, max_bytes, keep, err, errlen);
+	pthread_mutex_lock(&open_lock);
+	if (!(a = shared_log(dir)) &&
+	    (a = audit_new(dir, max_bytes, keep, err, errlen))) {
+		a->next = open_logs;
+		open_logs = a;
+	}
+	pthread_mutex_unlock(&open_lock);
+	return a;
+}
+
+static void audit_free(struct lw_audit *a);
+
+static struct lw_audit *audit_new(const char *dir, uint64_t max_bytes,
     unsigned keep, char *err, size_t errlen)
 {
 	struct lw_audit *a = calloc(1, sizeof *a);
@@ -42,6 +88,7 @@ struct lw_audit *lw_audit_open(const char *dir, uint64_t max_bytes,
 		return NULL;
 	}
 	pthread_mutex_init(&a->lock, NULL);
+	a->refs = 1;
 	a->fd = -1;
 	a->max_bytes = max_bytes ? max_bytes : LW_AUDIT_MAX_BYTES;
 	a->keep = keep ? keep : LW_AUDIT_KEEP;
@@ -50,7 +97,7 @@ struct lw_audit *lw_audit_open(const char *dir, uint64_t max_bytes,
 	size_t len = strlen(dir) + sizeof "/" LW_AUDIT_FILE;
 	a->path = malloc(len);
 	if (!a->path) {
-		lw_audit_close(a);
+		audit_free(a);
 		snprintf(err, errlen, "audit log: out of memory");
 		return NULL;
 	}
@@ -58,7 +105,7 @@ struct lw_audit *lw_audit_open(const char *dir, uint64_t max_bytes,
 	a->fd = open_log(a->path, &a->size);
 	if (a->fd < 0) {
 		snprintf(err, errlen, "%s: %s", a->path, strerror(errno));
-		lw_audit_close(a);
+		audit_free(a);
 		return NULL;
 	}
 	return a;
@@ -129,6 +176,20 @@ void lw_audit_close(struct lw_audit *a)
 {
 	if (!a)
 		return;
+	pthread_mutex_lock(&open_lock);
+	bool last = --a->refs == 0;
+	for (struct lw_audit **p = &open_logs; last && *p; p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			break;
+		}
+	pthread_mutex_unlock(&open_lock);
+	if (last)
+		audit_free(a);
+}
+
+static void audit_free(struct lw_audit *a)
+{
 	if (a->fd >= 0) {
 		fsync(a->fd);
 		close(a->fd);

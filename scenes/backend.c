@@ -11,6 +11,9 @@
 /* One line per type; each lives in its own file. */
 static const struct lw_backend_ops *const all_ops[] = {
 	&lw_backend_nft,
+	&lw_backend_mikrotik,
+	&lw_backend_opnsense,
+	&lw_backend_webhook,
 	NULL
 };
 

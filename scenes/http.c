@@ -158,6 +158,25 @@ static void set_request(struct lw_http *h, const struct lw_http_req *req,
 	}
 }
 
+/* Errors a retry will not mend: the peer's certificate or our CA file. */
+static bool is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
     struct lw_http_resp *resp)
 {
@@ -181,6 +200,7 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	resp->headers_len = head.len;
 	if (rc != CURLE_OK) {
 		resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+		resp->tls_error = is_tls_error(rc);
 		snprintf(resp->error, sizeof resp->error, "%s",
 		    body.overflow ? "reply larger than 1 MiB" :
 		    curl_easy_strerror(rc));

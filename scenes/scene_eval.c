@@ -18,6 +18,7 @@
 #include "labwarden/actor.h"
 #include "labwarden/capture.h"
 #include "labwarden/clock.h"
+#include "labwarden/keys.h"
 #include "labwarden/scene.h"
 
 #define SCENE_SHARE_PERCENT	25	/* of limits.memory_mb, for windows */
@@ -396,6 +397,49 @@ static const char *carry_out(struct lw_scene_engine *eng,
 	return lw_actor_submit(eng->actor, &req, o);
 }
 
+/* One name's request, added to the summary of a "*" rotation. */
+static const char *rotate_one(struct lw_scene_engine *eng, const char *name,
+    const char *origin, uint64_t now_ns, char *summary, size_t len)
+{
+	char detail[512];
+	size_t used = strlen(summary);
+	const char *st = lw_keys_request(eng->keys, name, origin, now_ns,
+	    detail, sizeof detail);
+
+	snprintf(summary + used, len - used, "%s%s", used ? "; " : "",
+	    strcmp(st, "pending") == 0 ? name : detail);
+	return st;
+}
+
+/* --act: ask the rotator for the key, or for every key ("*"); the
+ * outcome comes later as a key_rotation event. */
+static const char *rotate_keys(struct lw_scene_engine *eng,
+    const struct firing *fi, const struct lw_action *a, json_t *o)
+{
+	char name[TEMPLATE_MAX], origin[160], summary[TEMPLATE_MAX] = "";
+	const char *text = param(a, "key"), *status = NULL;
+	size_t n = lw_keys_count(eng->keys);
+
+	expand(fi, text ? text : "*", name, sizeof name);
+	snprintf(origin, sizeof origin, "scene:%s", fi->sc->name);
+	if (strcmp(name, "*") != 0)
+		status = rotate_one(eng, name, origin, fi->now_ns, summary,
+		    sizeof summary);
+	for (size_t i = 0; strcmp(name, "*") == 0 && i < n; i++) {
+		const char *st = rotate_one(eng, lw_keys_name(eng->keys, i),
+		    origin, fi->now_ns, summary, sizeof summary);
+		if (!status || strcmp(st, "pending") == 0)
+			status = st;
+	}
+	if (!status) {
+		json_object_set_new(o, "detail", json_string("no keys under "
+		    "keys: - nothing to rotate"));
+		return "done";
+	}
+	json_object_set_new(o, "detail", json_string(summary));
+	return status;
+}
+
 static json_t *action_json(struct lw_scene_engine *eng,
     const struct firing *fi, const struct lw_action *a)
 {
@@ -431,6 +475,8 @@ static json_t *action_json(struct lw_scene_engine *eng,
 		status = carry_out(eng, fi, a, text, for_ns,
 		    strcmp(status, "refused") == 0 ? json_string_value(
 		    json_object_get(o, "detail")) : NULL, o);
+	else if (a->kind == LW_ACT_ROTATE_KEY && eng->act && eng->keys)
+		status = rotate_keys(eng, fi, a, o);
 	json_object_set_new(o, "status", json_string(status));
 	if (for_ns && a->kind != LW_ACT_RELEASE)
 		json_object_set_new(o, "until", json_string(lw_time_format(

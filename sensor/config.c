@@ -12,7 +12,7 @@
 static const char *const top_keys[] = {
 	"networks", "sources", "inventory", "dns", "rules", "state_dir",
 	"capture_dir", "limits", "actions", "backends", "keys", "mqtt",
-	"connections", "capture", NULL
+	"connections", "capture", "vault", NULL
 };
 static const char *const capture_keys[] = {
 	"ring_mb", "ring_seconds", "quota_mb", "max_mb", "max_packets", NULL
@@ -611,6 +611,10 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		if (cfg->has_mqtt && !cfg->mqtt)
 			cfg->mqtt = load_section(y, val, "mqtt", "mqtt");
 	}
+	else if (key_is(key, "vault")) {	/* read by the key rotation */
+		if (lw_ydoc_is_map(y, val, "vault") && !cfg->vault)
+			cfg->vault = load_section(y, val, "vault", "vault");
+	}
 	else if (known(key, top_keys))	/* sections checked elsewhere */
 		lw_ydoc_is_map(y, val, (const char *)key->data.scalar.value);
 	else
@@ -674,6 +678,7 @@ void lw_config_free(struct lw_config *cfg)
 		free_section(cfg->key_conf[i]);
 	}
 	free_section(cfg->mqtt);
+	free_section(cfg->vault);
 	free(cfg->default_backend);
 	for (size_t i = 0; i < cfg->naction_never; i++)
 		free(cfg->action_never[i]);

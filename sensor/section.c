@@ -168,9 +168,17 @@ static void relative_to_config(const struct lw_section *sec,
 static bool read_secret_file(const char *path, char *buf, size_t buflen,
     char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking, and only a regular file: a FIFO or a device
+	 * named by mistake must not hang the start. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file", path);
 		return false;
 	}
 	ssize_t n = read(fd, buf, buflen - 1);

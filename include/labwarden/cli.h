@@ -20,6 +20,9 @@ int	lw_cmd_rotate(int argc, char **argv);
  * Returns an exit status. */
 struct lw_config;
 int	lw_cli_load_config(struct lw_config *cfg, const char *path);
+/* keys: and vault: checked (keys.h); prints every error.  Returns an
+ * exit status. */
+int	lw_cli_check_keys(const struct lw_config *cfg);
 
 #include <stddef.h>
 struct lw_scene_set;

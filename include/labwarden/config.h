@@ -82,6 +82,7 @@ struct lw_config {
 	struct lw_section *backend_conf[LW_MAX_LISTS + 1];
 	struct lw_section *key_conf[LW_MAX_LISTS + 1];
 	struct lw_section *mqtt;
+	struct lw_section *vault;	/* vault: (key stores), or NULL */
 	char	*default_backend;		/* actions.default_backend */
 	uint64_t max_per_hour;			/* actions.max_per_hour */
 	uint64_t soft_allow_ns;			/* actions.soft_allow */

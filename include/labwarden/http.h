@@ -48,6 +48,8 @@ struct lw_http_resp {
 	double	 latency_ms;
 	bool	 timed_out;
 	char	 error[256];	/* transport error, "" on a reply */
+	bool	 tls_error;	/* the error was TLS: a certificate refused,
+				 * a handshake failed (not worth a retry) */
 };
 
 struct lw_http;

@@ -151,11 +151,13 @@ const char *lw_action_name(enum lw_action_kind kind);
 
 struct lw_capturer;
 struct lw_actor;
+struct lw_keys;
 
 struct lw_scene_engine {
 	struct lw_scene_set *set;
 	bool	 act;			/* --act: carry actions out */
 	struct lw_capturer *capturer;	/* for capture actions */
+	struct lw_keys *keys;		/* --act: for rotate_key (keys.h) */
 	struct lw_writer *writer;
 	const struct lw_config *cfg;
 	uint64_t now_ns;		/* the clock, as of the last fact */

@@ -171,9 +171,69 @@ def test_failures_do_not_stop_sensing(lw, demo):
         check(len(scenes) >= 10, f"sensing went on ({len(scenes)} scenes)")
 
 
+SCAN_RULE = """- name: port-scan
+  on: conn_start
+  when: {{ proto: TCP }}
+  group_by: [src_ip, dest_ip]
+  count: {{ distinct: dest_port, within: 30s, at_least: 30 }}
+  cooldown: 30m
+  actions:
+    - capture: {{ target: "{{src_ip}}", for: 2m, filter: "{filt}"{extra} }}
+"""
+
+
+def scan_replay(lw, capture, tmp, filt, extra=""):
+    rules = os.path.join(tmp, "scan.yaml")
+    with open(rules, "w") as f:
+        f.write(SCAN_RULE.format(filt=filt, extra=extra))
+    res = subprocess.run([lw, "replay", "--act", "-c", config(tmp), "-r",
+                          rules, "--emit", "scene,capture_done", capture],
+                         capture_output=True, text=True, timeout=300)
+    return res, json_lines(res.stdout, "replay")
+
+
+def test_filter_and_max_bytes(lw, pcaps):
+    """nDPI's SYN scan: an extra BPF filter narrows the capture to what
+    it names, and max_bytes ends a file at its size."""
+    scan = os.path.join(pcaps, "public", "ndpi", "synscan.pcap")
+    with tempfile.TemporaryDirectory() as tmp:
+        res, events = scan_replay(lw, scan, tmp, "tcp[tcpflags] & tcp-syn "
+                                  "!= 0")
+        caps = started(events)
+        check(res.returncode == 0 and len(caps) == 1,
+              f"synscan.pcap: the scanner's capture starts ({len(caps)})")
+        for target, trigger, until, path in caps:
+            got = tshark_times(path, "frame")
+            lo = (trigger - RING_SECONDS * 10**9) / 1000
+            want = [t for t in tshark_times(
+                scan, f"ip.addr == {target} && tcp.flags.syn == 1")
+                if lo <= t <= until / 1000]
+            check(got == want and len(got) > 0,
+                  f"filter: {len(got)} packets = the target's {len(want)} "
+                  "SYNs and SYN-ACKs, nothing else")
+    with tempfile.TemporaryDirectory() as tmp:
+        res, events = scan_replay(lw, scan, tmp, "tcp", ", max_bytes: 4000")
+        done = [e for e in events if e["type"] == "capture_done"]
+        check(len(done) == 1 and done[0]["reason"] == "max_bytes" and
+              done[0]["bytes"] <= 4000 and
+              os.path.getsize(done[0]["file"]) == done[0]["bytes"],
+              f"max_bytes: the file ends at its size "
+              f"({done[0]['bytes'] if done else None} bytes)")
+    with tempfile.TemporaryDirectory() as tmp:
+        res, events = scan_replay(lw, scan, tmp, "tcp and (")
+        acts = [a for e in events if e["type"] == "scene"
+                for a in e["actions"]]
+        check(res.returncode == 0 and acts and
+              acts[0]["status"] == "failed" and
+              "filter" in acts[0].get("detail", ""),
+              "a filter that does not compile fails the capture, "
+              "with the reason")
+
+
 def main():
     lw, pcaps = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     demo = os.path.join(pcaps, "demo.pcap")
+    test_filter_and_max_bytes(lw, pcaps)
     test_exact_contents(lw, demo)
     test_actions_run_unwritten(lw, demo)
     test_caps_and_quota(lw, demo)

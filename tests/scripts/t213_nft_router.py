@@ -36,8 +36,9 @@ import time
 
 from lwtest import check, finish, run
 
-CL1, CL2, RTR, OUT = ("lw-t213-cl1", "lw-t213-cl2", "lw-t213-rtr",
-                      "lw-t213-out")
+# With the pid: the same test running in another checkout keeps its own.
+CL1, CL2, RTR, OUT = (f"lw-t213-{n}-{os.getpid()}" for n in
+                      ("cl1", "cl2", "rtr", "out"))
 CL1_IP, CL2_IP, OUT_IP, RTR_IP = ("10.213.1.10", "10.213.1.11",
                                   "10.213.2.20", "10.213.1.1")
 LOCK_S = 8
@@ -79,6 +80,16 @@ def sh(*argv, check_rc=True):
     if check_rc and res.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
     return res
+
+
+def netns_allowed():
+    """Can this process make network namespaces?  Tried on a name of
+    its own, so a run of this test in another tree is left alone."""
+    name = f"lw-t213-probe-{os.getpid()}"
+    probe = sh("ip", "netns", "add", name, check_rc=False)
+    if probe.returncode == 0:
+        sh("ip", "netns", "del", name, check_rc=False)
+    return probe.returncode == 0, probe.stderr.strip()
 
 
 def netns_up():
@@ -360,11 +371,9 @@ def main():
     if os.geteuid() != 0 or not shutil.which("nft"):
         print("skipped: needs root and nft")
         sys.exit(77)
-    probe = sh("ip", "netns", "add", RTR, check_rc=False)
-    sh("ip", "netns", "del", RTR, check_rc=False)
-    if probe.returncode != 0:
-        print(f"skipped: cannot make network namespaces here "
-              f"({probe.stderr.strip()})")
+    allowed, why = netns_allowed()
+    if not allowed:
+        print(f"skipped: cannot make network namespaces here ({why})")
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         try:

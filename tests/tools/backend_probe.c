@@ -7,9 +7,9 @@
  *
  * Loads CONFIG, opens backends.NAME and calls one operation, printing
  * the result as one JSON object: status (ok, retry, fail), http_status,
- * requests, request, detail, ref, expires_s, latency_ms.  Exit 0 when
- * the call returned ok, 1 otherwise, 2 on a usage or config error.  No
- * retries here: those belong to the action layer.
+ * requests, request, detail, ref, expires_s, latency_ms, absent.  Exit
+ * 0 when the call returned ok, 1 otherwise, 2 on a usage or config
+ * error.  No retries here: those belong to the action layer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +48,12 @@ static const char *status_name(enum lw_be_status st)
 
 static void print_result(enum lw_be_status st, const struct lw_be_result *r)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:f}",
+	json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:f, s:b}",
 	    "status", status_name(st), "http_status", (json_int_t)r->http_status,
 	    "requests", (json_int_t)r->requests, "request", r->request,
 	    "detail", r->detail, "ref", r->ref, "expires_s",
-	    (json_int_t)r->expires_s, "latency_ms", r->latency_ms);
+	    (json_int_t)r->expires_s, "latency_ms", r->latency_ms, "absent",
+	    r->absent);
 	char *text = json_dumps(o, JSON_COMPACT);
 	puts(text);
 	free(text);

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""t216: the opnsense backend against an emulated OPNsense alias_util
+API over HTTPS (a CA and certificate made here).
+
+Checked, with the fake recording every departure from the API:
+  - `check` accepts a good section; a plain api_secret, a bad alias
+    name and a missing key file are named at file:line:col;
+  - lockdown: POST add/lw_lockdown with address=IP (form), Basic auth
+    with key and secret, then GET list/lw_lockdown before 'ok'; has();
+    release: POST delete, read back absent; has() then says no;
+  - IPv6 addresses go lowercase (OPNsense refuses upper-case hex);
+  - quarantine blocks the address in lw_quarantine and says so; a MAC
+    without an IP fails before any request;
+  - the older list reply (a bare array) is understood;
+  - a missing alias is 'fail' with OPNsense's reason;
+  - a wrong key is a 401 'fail' naming bad credentials, once;
+  - a 500 is 'retry'; a hanging firewall is 'retry' within the timeout;
+  - another CA's certificate is refused with a TLS error; insecure: true
+    works and warns;
+  - garbage replies are 'fail', never a crash;
+  - neither key nor secret appears in any output.
+
+usage: t216_opnsense.py BACKEND_PROBE
+"""
+import base64
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from backendtest import Probe, write  # noqa: E402
+from fakeapi.base import make_pki  # noqa: E402
+from fakeapi.opnsense import OPNsense, form_or_json  # noqa: E402
+from lwtest import check, finish  # noqa: E402
+
+KEY = "t216KeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllll"
+SECRET = "t216SecretZZZZyyyyXXXXwwwwVVVVuuuuTTTTssss"
+ADD = "/api/firewall/alias_util/add/"
+DEL = "/api/firewall/alias_util/delete/"
+LIST = "/api/firewall/alias_util/list/"
+
+
+def config(d, pki, url):
+    write(os.path.join(d, "key"), KEY + "\n")
+    write(os.path.join(d, "secret"), SECRET + "\n")
+    write(os.path.join(d, "wrong"), "wrong-secret\n")
+    os.environ["T216_KEY"] = KEY
+    ca = f"    ca_file: {pki['ca']}\n"
+    sections = {
+        "opn": "api_secret_file: secret\n" + ca,
+        "opnmissing": "api_secret_file: secret\n" + ca +
+                      "    lockdown_alias: nosuchalias\n",
+        "opnwrong": "api_secret_file: wrong\n" + ca,
+        "opnslow": "api_secret_file: secret\n" + ca +
+                   "    timeout: 600ms\n",
+        "opnotherca": "api_secret_file: secret\n"
+                      f"    ca_file: {pki['other_ca']}\n",
+        "opninsecure": "api_secret_file: secret\n    insecure: true\n",
+    }
+    text = "backends:\n" + "".join(
+        f"  {name}:\n    type: opnsense\n    url: {url}\n"
+        f"    api_key_env: T216_KEY\n    {extra}"
+        for name, extra in sections.items())
+    return write(os.path.join(d, "labwarden.yaml"), text)
+
+
+def test_check(probe, d):
+    r, res, _ = probe("opn", "check")
+    check(res.returncode == 0, f"check: a good section passes "
+          f"({res.stderr.strip()[:200]})")
+    bad = write(os.path.join(d, "bad.yaml"), """backends:
+  opn:
+    type: opnsense
+    url: https://192.0.2.1
+    api_key_file: no-such-file
+    api_secret: hunter2
+    quarantine_alias: "lw quarantine"
+""")
+    r, res, _ = Probe(probe.binary, bad, [])("opn", "check")
+    err = res.stderr
+    check(res.returncode == 1, "check: a bad section fails")
+    check("bad.yaml:5:19:" in err and "no-such-file" in err,
+          "check: an unreadable api_key_file is named at file:line:col")
+    check("bad.yaml:6:17:" in err and "api_secret_file" in err,
+          "check: a plain api_secret is refused at file:line:col")
+    check("bad.yaml:7:23:" in err and "alias name" in err,
+          "check: a bad alias name is named at file:line:col")
+    check("hunter2" not in err, "check: the plain secret is not echoed")
+
+
+def test_flow(probe, srv):
+    want_auth = "Basic " + base64.b64encode(
+        f"{KEY}:{SECRET}".encode()).decode()
+    srv.clear()
+    r, _, _ = probe("opn", "block", "lockdown", "10.0.0.5", "--for", "3600")
+    check(r and r["status"] == "ok", f"lockdown: ok ({r and r['detail']})")
+    reqs = srv.seen()
+    check([(q.method, q.path) for q in reqs] ==
+          [("POST", ADD + "lw_lockdown"), ("GET", LIST + "lw_lockdown")],
+          "lockdown: POST add/lw_lockdown, then GET list/lw_lockdown")
+    check(all(q.headers.get("authorization") == want_auth for q in reqs),
+          "lockdown: Basic with the API key and secret")
+    check(reqs and form_or_json(reqs[0]) == {"address": "10.0.0.5"} and
+          reqs[0].headers.get("content-type") ==
+          "application/x-www-form-urlencoded",
+          "lockdown: the body is the form address=10.0.0.5")
+    check(srv.entries("lw_lockdown") == {"10.0.0.5"},
+          "lockdown: the alias holds the address")
+    check(r and "read back" in r["detail"] and "labwarden releases" in
+          r["detail"] and r["expires_s"] == 0,
+          "lockdown: detail says read back and that labwarden releases")
+    r, _, _ = probe("opn", "has", "lockdown", "10.0.0.5")
+    check(r and r["status"] == "ok", "has: in force")
+    srv.clear()
+    r, _, _ = probe("opn", "release", "lockdown", "10.0.0.5")
+    check(r and r["status"] == "ok" and [(q.method, q.path) for q in
+          srv.seen()] == [("POST", DEL + "lw_lockdown"),
+                          ("GET", LIST + "lw_lockdown")],
+          "release: POST delete/lw_lockdown, then read back")
+    check(not srv.entries("lw_lockdown"), "release: the alias is empty")
+    r, res, _ = probe("opn", "has", "lockdown", "10.0.0.5")
+    check(r and r["status"] == "fail" and res.returncode == 1,
+          "has: absent after release")
+
+    srv.clear()
+    r, _, _ = probe("opn", "block", "lockdown", "2001:DB8::A", "--for", "60")
+    check(r and r["status"] == "ok" and
+          srv.entries("lw_lockdown") == {"2001:db8::a"},
+          "ipv6: sent lowercase and canonical")
+    probe("opn", "release", "lockdown", "2001:db8::a")
+
+    r, _, _ = probe("opn", "block", "quarantine", "02:aa:bb:cc:dd:ee",
+                    "--ip", "10.0.0.9", "--for", "86400")
+    check(r and r["status"] == "ok" and
+          srv.entries("lw_quarantine") == {"10.0.0.9"} and
+          "quarantine by blocking the address" in r["detail"],
+          "quarantine: the address in lw_quarantine, said to be a block")
+    r, _, _ = probe("opn", "release", "quarantine", "02:aa:bb:cc:dd:ee",
+                    "--ip", "10.0.0.9")
+    check(r and r["status"] == "ok" and not srv.entries("lw_quarantine"),
+          "quarantine: released")
+    srv.clear()
+    r, _, _ = probe("opn", "block", "quarantine", "02:aa:bb:cc:dd:ee",
+                    "--for", "60")
+    check(r and r["status"] == "fail" and r["requests"] == 0 and
+          "no IP" in r["detail"] and not srv.seen(),
+          "quarantine of a MAC without an IP: fail before any request")
+
+    srv.legacy = True
+    r, _, _ = probe("opn", "block", "lockdown", "10.0.0.6", "--for", "60")
+    check(r and r["status"] == "ok", "the older list reply (an array) is "
+          "understood")
+    r, _, _ = probe("opn", "release", "lockdown", "10.0.0.6")
+    srv.legacy = False
+
+    r, _, _ = probe("opnmissing", "block", "lockdown", "10.0.0.5", "--for",
+                    "60")
+    check(r and r["status"] == "fail" and "non existing alias" in
+          r["detail"], f"missing alias: fail with OPNsense's reason "
+          f"({r and r['detail']})")
+
+
+def test_errors(probe, srv):
+    srv.clear()
+    r, _, _ = probe("opnwrong", "block", "lockdown", "10.0.0.5", "--for",
+                    "60")
+    check(r and r["status"] == "fail" and r["http_status"] == 401 and
+          "bad credentials" in r["detail"] and len(srv.seen()) == 1,
+          f"401: one request, fail naming bad credentials "
+          f"({r and r['detail']})")
+    srv.fault("POST", ADD, status=500)
+    r, _, _ = probe("opn", "block", "lockdown", "10.0.0.5", "--for", "60")
+    check(r and r["status"] == "retry" and r["http_status"] == 500,
+          "500: retry")
+    srv.fault("POST", ADD, hang=4)
+    r, _, took = probe("opnslow", "block", "lockdown", "10.0.0.5", "--for",
+                       "60")
+    check(r and r["status"] == "retry" and "timeout" in r["detail"] and
+          took < 2.5, f"hang: retry within the timeout ({took:.2f} s, "
+          "timeout 0.6 s)")
+    srv.clear()
+    r, _, _ = probe("opnotherca", "block", "lockdown", "10.0.0.5", "--for",
+                    "60")
+    check(r and r["status"] == "fail" and "TLS" in r["detail"] and
+          not srv.seen(), "another CA: refused with a TLS error")
+    r, res, _ = probe("opninsecure", "has", "lockdown", "10.0.0.5")
+    check(r and r["http_status"] == 200 and "insecure" in res.stderr,
+          "insecure: true works and warns on stderr")
+    for i, (path, body) in enumerate((
+            (ADD, b"<html>Login</html>"), (ADD, b'{"status": 1}'),
+            (ADD, b"[]"), (LIST, b'{"rows": {"ip": "10.0.0.5"}}'),
+            (LIST, b'{"rows": [{"ip": 5}]}'), (LIST, b"{" * 3000),
+            (LIST, b'{"rows": [], "total": 100000}'))):
+        srv.fault(None, path, status=200, body=body)
+        r, res, _ = probe("opn", "block", "lockdown", "10.0.0.5", "--for",
+                          "60")
+        check(r and r["status"] in ("fail", "retry") and
+              res.returncode == 1,
+              f"garbage {i}: {r and r['status']}, no crash "
+              f"({r and r['detail'][:80]})")
+    probe("opn", "release", "lockdown", "10.0.0.5")
+
+
+def main():
+    probe_bin = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="lw-t216-") as d:
+        pki = make_pki(os.path.join(d, "pki"))
+        srv = OPNsense(tls=pki, key=KEY, secret=SECRET).start()
+        try:
+            probe = Probe(probe_bin, config(d, pki, srv.url), [KEY, SECRET])
+            test_check(probe, d)
+            test_flow(probe, srv)
+            test_errors(probe, srv)
+            probe.secrets_kept()
+            check(not srv.violations, "the fake OPNsense saw no request "
+                  f"outside its API: {srv.violations[:5]}")
+        finally:
+            srv.stop()
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""t217: the webhook backend against a receiver over HTTPS (a CA and
+certificate made here) that checks labwarden's HMAC signature.
+
+Checked:
+  - `check` accepts good sections; an unknown placeholder, a template
+    that is not JSON once filled in, a plain secret, a header labwarden
+    sets itself and url with url_file are named at file:line:col;
+  - block: one POST with the default body {action, target, mac, ip,
+    seconds}, Content-Type application/json and X-Labwarden-Signature
+    sha256=HMAC(secret, body) as the receiver recomputes it; 'ok' with
+    "not confirmed: webhook"; release posts action "release";
+  - a template with nesting, {kind} and {until}; extra headers and a
+    bearer token are sent;
+  - has() takes what was sent as in force ('ok', "not confirmed") and
+    sends nothing;
+  - a secret URL (url_file, a Home Assistant webhook id) never shows
+    in the result or any output;
+  - 401 and 400 are 'fail' (a printable detail from a binary body);
+    500 is 'retry'; a hanging receiver is 'retry' within the timeout;
+  - another CA's certificate is refused with a TLS error; insecure:
+    true and an http:// URL work and warn on stderr;
+  - bad targets fail before any request;
+  - the secret and token never appear in any output.
+
+usage: t217_webhook.py BACKEND_PROBE
+"""
+import calendar
+import hashlib
+import hmac
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from backendtest import Probe, write  # noqa: E402
+from fakeapi.base import make_pki  # noqa: E402
+from fakeapi.webhook import Webhook  # noqa: E402
+from lwtest import check, finish  # noqa: E402
+
+SECRET = "t217-hmac-secret-0123456789"
+TOKEN = "t217-bearer-token-abcdef"
+HOOK_ID = "t217hookid5f3a9c1e7d"
+PATH = "/api/webhook/" + HOOK_ID
+
+
+def config(d, pki, srv, plain):
+    write(os.path.join(d, "secret"), SECRET + "\n")
+    write(os.path.join(d, "token"), TOKEN + "\n")
+    write(os.path.join(d, "url"), srv.url + PATH + "\n")
+    ca = f"    ca_file: {pki['ca']}\n    secret_file: secret\n"
+    url = f"    url: {srv.url}{PATH}\n"
+    sections = {
+        "wh": url + ca,
+        "whfull": "    url_file: url\n" + ca +
+                  "    token_file: token\n"
+                  "    headers:\n      X-Lab: pi1\n      X-Other: two\n"
+                  "    body: '{\"event\":\"labwarden\",\"data\":{\"what\":"
+                  "\"{action}\",\"kind\":\"{kind}\",\"who\":\"{target}\","
+                  "\"mac\":\"{mac}\",\"for\":{seconds},"
+                  "\"until\":\"{until}\"}}'\n",
+        "whslow": url + ca + "    timeout: 600ms\n",
+        "whotherca": url + f"    ca_file: {pki['other_ca']}\n"
+                     "    secret_file: secret\n",
+        "whinsecure": url + "    insecure: true\n    secret_file: secret\n",
+        "whplain": f"    url: {plain.url}{PATH}\n    secret_file: secret\n",
+    }
+    text = "backends:\n" + "".join(
+        f"  {name}:\n    type: webhook\n{extra}"
+        for name, extra in sections.items())
+    return write(os.path.join(d, "labwarden.yaml"), text)
+
+
+def test_check(probe, d):
+    for name in ("wh", "whfull"):
+        r, res, _ = probe(name, "check")
+        check(res.returncode == 0, f"check {name}: passes "
+              f"({res.stderr.strip()[:200]})")
+    bad = write(os.path.join(d, "bad.yaml"), """backends:
+  a:
+    type: webhook
+    url: https://192.0.2.1/hook
+    secret: hunter2
+    body: '{"x":"{colour}"}'
+    headers:
+      Content-Type: text/plain
+  b:
+    type: webhook
+    url: https://192.0.2.1/hook
+    url_file: url
+    secret_env: T217_SECRET
+    body: '{"x":{target}}'
+""")
+    env = dict(os.environ, T217_SECRET="x")
+    r, res, _ = Probe(probe.binary, bad, [])("a", "check", env=env)
+    err = res.stderr
+    check(res.returncode == 1, "check: a bad section fails")
+    check("bad.yaml:5:13:" in err and "secret_file" in err,
+          "check: a plain secret is refused at file:line:col")
+    check("bad.yaml:6:11:" in err and "{colour}" in err,
+          "check: an unknown placeholder is named at file:line:col")
+    check("bad.yaml:8:21:" in err and "Content-Type" in err,
+          "check: a header labwarden sets itself is refused")
+    check("hunter2" not in err, "check: the plain secret is not echoed")
+    r, res, _ = Probe(probe.binary, bad, [])("b", "check", env=env)
+    err = res.stderr
+    check("bad.yaml:11:10:" in err and "not both" in err,
+          "check: url with url_file is refused")
+    check("bad.yaml:14:11:" in err and "not JSON once filled in" in err,
+          "check: a body that is no JSON once filled in is refused")
+
+
+def signed(req):
+    return req.headers.get("x-labwarden-signature") == "sha256=" + \
+        hmac.new(SECRET.encode(), req.body, hashlib.sha256).hexdigest()
+
+
+def test_flow(probe, srv):
+    srv.clear()
+    r, _, _ = probe("wh", "block", "lockdown", "10.0.0.5", "--for", "3600")
+    reqs = srv.seen()
+    check(r and r["status"] == "ok" and len(reqs) == 1,
+          f"block: one POST, ok ({r and r['detail']})")
+    check(r and "not confirmed: webhook" in r["detail"],
+          "block: the detail says it is not confirmed")
+    if reqs:
+        check(reqs[0].method == "POST" and reqs[0].path == PATH and
+              reqs[0].headers.get("content-type") == "application/json",
+              "block: POST to the path, Content-Type application/json")
+        check(signed(reqs[0]), "block: X-Labwarden-Signature is the "
+              "HMAC-SHA256 of the exact body")
+        check(reqs[0].json() == {"action": "lockdown", "target": "10.0.0.5",
+                                 "mac": "", "ip": "10.0.0.5",
+                                 "seconds": 3600},
+              f"block: the default body ({reqs[0].body!r})")
+    srv.clear()
+    r, _, _ = probe("wh", "release", "lockdown", "10.0.0.5")
+    reqs = srv.seen()
+    check(r and r["status"] == "ok" and reqs and reqs[0].json() ==
+          {"action": "release", "target": "10.0.0.5", "mac": "",
+           "ip": "10.0.0.5", "seconds": 0}, "release: action release")
+    srv.clear()
+    r, _, _ = probe("wh", "has", "lockdown", "10.0.0.5")
+    check(r and r["status"] == "ok" and r["requests"] == 0 and
+          "not confirmed" in r["detail"] and not srv.seen(),
+          "has: taken as in force, not confirmed, sends nothing")
+
+    srv.token = TOKEN
+    srv.clear()
+    before = time.time()
+    r, res, _ = probe("whfull", "block", "quarantine", "02:AA:BB:CC:DD:EE",
+                      "--ip", "10.0.0.9", "--for", "86400")
+    reqs = srv.seen()
+    check(r and r["status"] == "ok", f"template: ok ({r and r['detail']})")
+    body = reqs[0].json() if reqs else {}
+    data = body.get("data", {})
+    check(body.get("event") == "labwarden" and data.get("what") ==
+          "quarantine" and data.get("kind") == "quarantine" and
+          data.get("who") == "02:aa:bb:cc:dd:ee" and
+          data.get("mac") == "02:aa:bb:cc:dd:ee" and data.get("for") ==
+          86400, f"template: nested body filled in ({body})")
+    try:
+        until = calendar.timegm(time.strptime(data.get("until", ""),
+                                              "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        until = 0
+    check(abs(until - (before + 86400)) < 10,
+          "template: {until} is RFC 3339 UTC, a day from now")
+    check(reqs and reqs[0].headers.get("x-lab") == "pi1" and
+          reqs[0].headers.get("x-other") == "two" and
+          reqs[0].headers.get("authorization") == "Bearer " + TOKEN and
+          signed(reqs[0]), "template: extra headers, bearer token, signed")
+    check(r and HOOK_ID not in json.dumps(r) and HOOK_ID not in res.stderr,
+          "url_file: the webhook id is not shown "
+          f"({r and r['request']})")
+    srv.token = None
+
+
+def test_errors(probe, srv, plain):
+    srv.token = "something-else"
+    r, _, _ = probe("whfull", "block", "lockdown", "10.0.0.5", "--for", "60")
+    check(r and r["status"] == "fail" and r["http_status"] == 401 and
+          "refused" in r["detail"], f"401: fail ({r and r['detail']})")
+    srv.token = None
+    srv.fault("POST", PATH, status=400, body=b"\x00\x1b[31mbad\xff\n")
+    r, _, _ = probe("wh", "block", "lockdown", "10.0.0.5", "--for", "60")
+    check(r and r["status"] == "fail" and r["http_status"] == 400 and
+          all(0x20 <= ord(c) < 0x7f for c in r["detail"]),
+          f"400: fail, printable detail ({r and r['detail']!r})")
+    srv.fault("POST", PATH, status=503)
+    r, _, _ = probe("wh", "block", "lockdown", "10.0.0.5", "--for", "60")
+    check(r and r["status"] == "retry" and r["http_status"] == 503,
+          "503: retry")
+    srv.fault("POST", PATH, hang=4)
+    r, _, took = probe("whslow", "block", "lockdown", "10.0.0.5", "--for",
+                       "60")
+    check(r and r["status"] == "retry" and "timeout" in r["detail"] and
+          took < 2.5, f"hang: retry within the timeout ({took:.2f} s, "
+          "timeout 0.6 s)")
+    srv.clear()
+    r, _, _ = probe("whotherca", "block", "lockdown", "10.0.0.5", "--for",
+                    "60")
+    check(r and r["status"] == "fail" and "TLS" in r["detail"] and
+          not srv.seen(), "another CA: refused with a TLS error")
+    r, res, _ = probe("whinsecure", "block", "lockdown", "10.0.0.5",
+                      "--for", "60")
+    check(r and r["status"] == "ok" and "insecure" in res.stderr,
+          "insecure: true works and warns on stderr")
+    r, res, _ = probe("whplain", "block", "lockdown", "10.0.0.5", "--for",
+                      "60")
+    check(r and r["status"] == "ok" and len(plain.bodies) == 1 and
+          "in clear" in res.stderr, "http://: works, warns on stderr")
+    srv.clear()
+    for target in ('10.0.0.5"}', "x" * 63, "::", "ff02::1"):
+        r, _, _ = probe("wh", "block", "lockdown", target, "--for", "60")
+        check(r and r["status"] == "fail" and r["requests"] == 0,
+              f"target {target[:20]!r}: fail before any request")
+    check(not srv.seen(), "bad targets: the receiver saw nothing")
+
+
+def main():
+    probe_bin = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="lw-t217-") as d:
+        pki = make_pki(os.path.join(d, "pki"))
+        srv = Webhook(tls=pki, path=PATH, secret=SECRET).start()
+        plain = Webhook(tls=None, path=PATH, secret=SECRET).start()
+        try:
+            probe = Probe(probe_bin, config(d, pki, srv, plain),
+                          [SECRET, TOKEN, HOOK_ID])
+            test_check(probe, d)
+            test_flow(probe, srv)
+            test_errors(probe, srv, plain)
+            probe.secrets_kept()
+            check(not srv.violations and not plain.violations,
+                  "the receiver saw only signed JSON POSTs: "
+                  f"{(srv.violations + plain.violations)[:5]}")
+        finally:
+            srv.stop()
+            plain.stop()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
