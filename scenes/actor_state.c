@@ -60,14 +60,26 @@ static void remember(struct lw_actor *a, const struct lw_act_call *c,
 	persist(a);
 }
 
-/* Saved by the next poll (once for a burst of expiries): a block must
- * be on disk before anything else happens, a release can wait 200 ms. */
+static struct lw_action_rec *rec_by_id(struct lw_actor *a, uint64_t id);
+
+/*
+ * A release is saved at once when the action still had time left (a
+ * restart must not put back what a person ended); one that ran out is
+ * saved by the next poll, once for a burst of expiries (a restart would
+ * only release it again).
+ */
 static void forget(struct lw_actor *a, uint64_t id)
 {
-	if (lw_action_log_remove_id(a->log, id)) {
-		lw_action_log_note_released(a->log, id);
+	struct lw_action_rec *r = rec_by_id(a, id);
+	bool live = r && r->until_ns > a->now_ns;
+
+	if (!r || !lw_action_log_remove_id(a->log, id))
+		return;
+	lw_action_log_note_released(a->log, id);
+	if (live)
+		persist(a);
+	else
 		a->dirty = true;
-	}
 }
 
 static const char *run_local(struct lw_actor *a, struct lw_act_call *c,
