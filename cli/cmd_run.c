@@ -250,6 +250,22 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 	}
 }
 
+/* A person released a target (CLI, MQTT): the scenes leave it alone
+ * for actions.soft_allow, as after a scene's own release. */
+static void on_action(void *engine, const json_t *ev)
+{
+	struct lw_scene_engine *eng = engine;
+	const char *action = json_string_value(json_object_get(ev, "action"));
+	const char *status = json_string_value(json_object_get(ev, "status"));
+	const char *origin = json_string_value(json_object_get(ev, "origin"));
+	const char *target = json_string_value(json_object_get(ev, "target"));
+
+	if (action && status && origin && target &&
+	    strcmp(action, "release") == 0 && strcmp(status, "done") == 0 &&
+	    (strcmp(origin, "cli") == 0 || strcmp(origin, "mqtt") == 0))
+		lw_scene_engine_release(eng, target, eng->now_ns);
+}
+
 static void tick_scenes(void *engine, uint64_t now_ns)
 {
 	struct lw_scene_engine *eng = engine;
@@ -349,6 +365,7 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		lw_live_close(&live);
 		return LW_EXIT_USAGE;
 	}
+	lw_actor_listen(engine.actor, on_action, &engine);
 	/* Settle what a past run left, on the real clock, before sensing. */
 	lw_actor_poll(engine.actor, lw_sensor_now(&sensor));
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);

@@ -108,7 +108,7 @@ uint64_t lw_action_log_add(struct lw_action_log *log,
 	struct lw_action_rec *r = &log->recs[log->n++];
 	*r = *rec;
 	r->id = ++log->next_id;
-	r->releasing = false;
+	r->releasing = r->needs_restore = false;
 	r->retry_after_ns = 0;
 	return r->id;
 }

@@ -168,9 +168,13 @@ void lw_actor_free(struct lw_actor *a)
 {
 	if (!a)
 		return;
+	for (size_t i = 0; i < a->nbes; i++)	/* the one in flight ends */
+		lw_worker_stop(a->bes[i].worker);
+	if (a->act)	/* what finished late is recorded, the rest audited */
+		lw_actor_settle_stopped(a);
 	for (size_t i = 0; i < a->nbes; i++) {
 		struct lw_actor_be *abe = &a->bes[i];
-		lw_worker_free(abe->worker);	/* joins: nothing runs now */
+		lw_worker_free(abe->worker);
 		if (abe->opened)
 			abe->ops->close(&abe->be);
 	}
@@ -219,8 +223,13 @@ bool lw_actor_paused(const struct lw_actor *a)
 void lw_actor_listen(struct lw_actor *a, lw_actor_listener fn, void *ctx)
 {
 	pthread_mutex_lock(&a->lock);
-	a->listener = fn;
-	a->listener_ctx = ctx;
+	if (a->nlisteners < LW_ACTOR_LISTENERS) {
+		a->listeners[a->nlisteners].fn = fn;
+		a->listeners[a->nlisteners].ctx = ctx;
+		a->nlisteners++;
+	} else
+		fprintf(stderr, "labwarden: more than %d action listeners; "
+		    "one is not told\n", LW_ACTOR_LISTENERS);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -452,6 +461,27 @@ const char *lw_actor_submit(struct lw_actor *a, const struct lw_act_req *req,
 	const char *status = submit_locked(a, req, out);
 	pthread_mutex_unlock(&a->lock);
 	return status;
+}
+
+void lw_actor_refuse(struct lw_actor *a, const struct lw_act_req *req,
+    const char *reason, json_t *out)
+{
+	if (!a || !a->act)
+		return;
+	pthread_mutex_lock(&a->lock);
+	struct lw_act_call c = { .action = op_name(req->op),
+	    .origin = req->origin ? req->origin : "?",
+	    .backend = req->backend ? req->backend : a->cfg->default_backend ?
+	    a->cfg->default_backend : "local", .start_ns = req->now_ns,
+	    .until_ns = req->op == LW_REQ_RELEASE ? 0 :
+	    req->now_ns + req->for_ns };
+	if (!parse_target(&req->target, &c.target))
+		snprintf(c.target.text, sizeof c.target.text, "%.60s",
+		    req->target.text);
+	c.abe = lw_actor_be_find(a, c.backend);
+	c.id = ++a->log->next_id;
+	early(a, &c, "refused", reason, out);
+	pthread_mutex_unlock(&a->lock);
 }
 
 bool lw_actor_check_config(const struct lw_config *cfg, struct lw_diag *diag)

@@ -16,6 +16,7 @@
 #include "labwarden/workq.h"
 
 #define LW_ACTOR_OUTBOX_MAX	4096	/* events waiting for poll */
+#define LW_ACTOR_LISTENERS	4	/* MQTT, the soft allow, ... */
 #define LW_ACTOR_REOPEN_NS	(30ull * 1000000000ull)	/* wall, monotonic */
 #define LW_ACTOR_HOST_EVERY_NS	(30ull * 1000000000ull)
 #define LW_ACTOR_FILE_EVERY_NS	(2ull * 1000000000ull)
@@ -52,8 +53,11 @@ struct lw_actor {
 	/* action events made on any thread, written by poll */
 	json_t	*outbox;
 	uint64_t outbox_dropped;
-	lw_actor_listener listener;
-	void	*listener_ctx;
+	struct {
+		lw_actor_listener fn;
+		void	*ctx;
+	} listeners[LW_ACTOR_LISTENERS];
+	size_t	 nlisteners;
 	struct lw_backoff backoff;
 	uint64_t done, failed, refused, queue_full;
 	/* actions.json as last written, to see `labwarden release` */
@@ -105,6 +109,9 @@ void	 lw_actor_job_tried(void *ctx, const struct lw_job *job,
 void	 lw_actor_reconcile(struct lw_actor *a, uint64_t now_ns);
 bool	 lw_actor_save_locked(struct lw_actor *a, char *err, size_t errlen);
 void	 lw_actor_load(struct lw_actor *a);
+/* The workers are stopped: record what finished since the last poll,
+ * audit what never ran, save. */
+void	 lw_actor_settle_stopped(struct lw_actor *a);
 /* Carry c out on a local backend now, or queue it; the status. */
 const char *lw_actor_dispatch(struct lw_actor *a, struct lw_act_call *c,
 	    const char *ref, char *detail, size_t detlen);

@@ -60,12 +60,26 @@ static void remember(struct lw_actor *a, const struct lw_act_call *c,
 	persist(a);
 }
 
+static struct lw_action_rec *rec_by_id(struct lw_actor *a, uint64_t id);
+
+/*
+ * A release is saved at once when the action still had time left (a
+ * restart must not put back what a person ended); one that ran out is
+ * saved by the next poll, once for a burst of expiries (a restart would
+ * only release it again).
+ */
 static void forget(struct lw_actor *a, uint64_t id)
 {
-	if (lw_action_log_remove_id(a->log, id)) {
-		lw_action_log_note_released(a->log, id);
+	struct lw_action_rec *r = rec_by_id(a, id);
+	bool live = r && r->until_ns > a->now_ns;
+
+	if (!r || !lw_action_log_remove_id(a->log, id))
+		return;
+	lw_action_log_note_released(a->log, id);
+	if (live)
 		persist(a);
-	}
+	else
+		a->dirty = true;
 }
 
 static const char *run_local(struct lw_actor *a, struct lw_act_call *c,
@@ -176,6 +190,8 @@ static void job_done(struct lw_actor *a, const struct lw_job_done *d)
 		a->done++;
 	else
 		a->failed++;
+	if (d->abandoned)	/* no try was made, so no audit record yet */
+		lw_actor_audit_try(a, &c, "failed", detail, NULL, 0);
 	lw_actor_outcome_event(a, &c, ok ? "done" : "failed", detail, &d->res,
 	    d->attempts, d->latency_ms);
 }
@@ -196,6 +212,18 @@ static void take_outcomes(struct lw_actor *a)
 				job_done(a, &batch[k]);
 	}
 	free(batch);
+}
+
+void lw_actor_settle_stopped(struct lw_actor *a)
+{
+	char err[512];
+
+	pthread_mutex_lock(&a->lock);
+	take_outcomes(a);
+	if (a->dirty && a->state_dir && !lw_actor_save_locked(a, err,
+	    sizeof err))
+		fprintf(stderr, "labwarden: %s\n", err);
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- expiry and restarts ---- */
@@ -219,22 +247,62 @@ static void end_record(struct lw_actor *a, uint64_t id, const char *origin)
 		forget(a, id);
 		return;
 	}
+	if (c.abe->worker && lw_worker_room(c.abe->worker) == 0)
+		return;		/* the next poll tries again */
 	snprintf(ref, sizeof ref, "%s", r->ref);
 	if (strcmp(lw_actor_dispatch(a, &c, ref, detail, sizeof detail),
 	    "failed") == 0 && (r = rec_by_id(a, id)))
 		r->retry_after_ns = a->now_ns + LW_ACTOR_RETRY_RELEASE_NS;
 }
 
+/* A restart's checks on remote backends, as their queues have room:
+ * the worker asks "has", then blocks for the time left. */
+static void feed_restores(struct lw_actor *a)
+{
+	char detail[600];
+
+	for (size_t i = 0; i < a->log->n; i++) {
+		struct lw_action_rec *r = &a->log->recs[i];
+		if (!r->needs_restore)
+			continue;
+		struct lw_actor_be *abe = lw_actor_be_find(a, r->backend);
+		if (!abe || !abe->worker || lw_worker_room(abe->worker) == 0)
+			continue;
+		r->needs_restore = false;
+		if (r->until_ns <= a->now_ns)
+			continue;	/* expire() releases it */
+		struct lw_act_call c = { .id = r->id, .action = r->action,
+		    .target = r->target, .abe = abe, .backend = r->backend,
+		    .origin = "restore", .start_ns = a->now_ns,
+		    .until_ns = r->until_ns, .kind = strcmp(r->action,
+		    "quarantine") == 0 ? LW_BLOCK_QUARANTINE :
+		    LW_BLOCK_LOCKDOWN };
+		queue(a, &c, LW_JOB_RESTORE, r->ref, detail, sizeof detail);
+	}
+}
+
+/* What ran out, released: as many as the remote queues have room for
+ * (the rest wait for the next poll), EXPIRE_BATCH at most. */
 static void expire(struct lw_actor *a)
 {
 	uint64_t ids[EXPIRE_BATCH];
-	size_t n = 0;
+	size_t n = 0, room[LW_MAX_LISTS];
 
+	for (size_t i = 0; i < a->nbes; i++)
+		room[i] = a->bes[i].worker ? lw_worker_room(a->bes[i].worker) :
+		    EXPIRE_BATCH;
 	for (size_t i = 0; i < a->log->n && n < EXPIRE_BATCH; i++) {
 		const struct lw_action_rec *r = &a->log->recs[i];
-		if (r->until_ns <= a->now_ns && !r->releasing &&
-		    r->retry_after_ns <= a->now_ns)
-			ids[n++] = r->id;
+		if (r->until_ns > a->now_ns || r->releasing ||
+		    r->retry_after_ns > a->now_ns)
+			continue;
+		struct lw_actor_be *abe = lw_actor_be_find(a, r->backend);
+		size_t k = abe ? (size_t)(abe - a->bes) : 0;
+		if (abe && room[k] == 0)
+			continue;
+		if (abe)
+			room[k]--;
+		ids[n++] = r->id;
 	}
 	for (size_t i = 0; i < n; i++)
 		end_record(a, ids[i], "expiry");
@@ -265,12 +333,9 @@ static void restore(struct lw_actor *a, struct lw_action_rec *r,
 		s->failed++;
 		return;
 	}
-	if (c.abe->ops->remote) {	/* the worker asks "has", then blocks */
-		if (strcmp(queue(a, &c, LW_JOB_RESTORE, r->ref, detail,
-		    sizeof detail), "failed") == 0)
-			s->failed++;
-		else
-			s->remote++;
+	if (c.abe->ops->remote) {	/* fed to its worker as room allows */
+		r->needs_restore = true;
+		s->remote++;
 		return;
 	}
 	memset(&res, 0, sizeof res);
@@ -403,6 +468,7 @@ static void poll_locked(struct lw_actor *a, uint64_t now_ns)
 	if (!a->reconciled && a->now_ns)
 		lw_actor_reconcile(a, a->now_ns);
 	take_outcomes(a);
+	feed_restores(a);
 	if (a->now_ns && !a->one_shot)
 		expire(a);
 	if (mono - a->host_read_mono_ns >= LW_ACTOR_HOST_EVERY_NS) {
@@ -426,14 +492,13 @@ void lw_actor_poll(struct lw_actor *a, uint64_t now_ns)
 	poll_locked(a, now_ns);
 	json_t *events = a->outbox;
 	a->outbox = json_array();
-	lw_actor_listener fn = a->listener;
-	void *ctx = a->listener_ctx;
+	size_t nl = a->nlisteners;
 	pthread_mutex_unlock(&a->lock);
 	size_t i;
 	json_t *ev;
 	json_array_foreach(events, i, ev) {	/* outside the lock */
-		if (fn)
-			fn(ctx, ev);
+		for (size_t k = 0; k < nl; k++)
+			a->listeners[k].fn(a->listeners[k].ctx, ev);
 		if (a->writer && lw_writer_wants(a->writer, LW_EV_ACTION))
 			lw_writer_put(a->writer, json_incref(ev));
 	}

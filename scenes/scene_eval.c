@@ -365,10 +365,14 @@ static void fill_target(const struct firing *fi, const char *text,
 	}
 }
 
-/* --act: hand a lockdown, quarantine or release to the action layer. */
+/*
+ * --act: hand a lockdown, quarantine or release to the action layer; or,
+ * when the scenes refused it already (refusal is set: the soft allow),
+ * have the refusal recorded there like any other.
+ */
 static const char *carry_out(struct lw_scene_engine *eng,
     const struct firing *fi, const struct lw_action *a, const char *target,
-    uint64_t for_ns, json_t *o)
+    uint64_t for_ns, const char *refusal, json_t *o)
 {
 	char origin[80];
 	struct lw_act_req req = {
@@ -384,6 +388,12 @@ static const char *carry_out(struct lw_scene_engine *eng,
 	}
 	snprintf(origin, sizeof origin, "scene:%s", fi->sc->name);
 	fill_target(fi, target, &req.target);
+	if (refusal) {	/* a copy: the call replaces o's detail */
+		char why[TEMPLATE_MAX];
+		snprintf(why, sizeof why, "%s", refusal);
+		lw_actor_refuse(eng->actor, &req, why, o);
+		return "refused";
+	}
 	return lw_actor_submit(eng->actor, &req, o);
 }
 
@@ -461,9 +471,10 @@ static json_t *action_json(struct lw_scene_engine *eng,
 	    strcmp(status, "refused") != 0)
 		status = start_capture(eng, fi, a, text, for_ns, o);
 	else if ((a->kind == LW_ACT_LOCKDOWN || a->kind == LW_ACT_QUARANTINE ||
-	    a->kind == LW_ACT_RELEASE) && eng->act && a->target &&
-	    strcmp(status, "refused") != 0)
-		status = carry_out(eng, fi, a, text, for_ns, o);
+	    a->kind == LW_ACT_RELEASE) && eng->act && a->target)
+		status = carry_out(eng, fi, a, text, for_ns,
+		    strcmp(status, "refused") == 0 ? json_string_value(
+		    json_object_get(o, "detail")) : NULL, o);
 	else if (a->kind == LW_ACT_ROTATE_KEY && eng->act && eng->keys)
 		status = rotate_keys(eng, fi, a, o);
 	json_object_set_new(o, "status", json_string(status));

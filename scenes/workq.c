@@ -239,6 +239,15 @@ size_t lw_worker_take(struct lw_worker *w, struct lw_job_done *out,
 	return n;
 }
 
+size_t lw_worker_room(struct lw_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	size_t used = w->jn + w->dn + (w->running ? 1 : 0);
+	size_t room = w->stop || used >= w->cap ? 0 : w->cap - used;
+	pthread_mutex_unlock(&w->lock);
+	return room;
+}
+
 size_t lw_worker_busy(struct lw_worker *w)
 {
 	pthread_mutex_lock(&w->lock);

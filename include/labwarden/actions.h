@@ -37,9 +37,11 @@ struct lw_action_rec {
 	char	 ref[128];	/* the backend's id for the entry, or "" */
 	char	 origin[80];	/* scene:NAME, cli, mqtt, restore */
 	uint64_t start_ns, until_ns;
-	/* Not saved: an expiry release is under way or failed lately. */
+	/* Not saved: an expiry release is under way or failed lately; a
+	 * restart's check waits for room in a remote backend's queue. */
 	uint64_t retry_after_ns;
 	bool	 releasing;
+	bool	 needs_restore;
 };
 
 struct lw_action_log {

@@ -52,8 +52,12 @@ struct lw_actor;
 
 /*
  * act false: every request is "dry-run" (replay without --act).
- * state_dir may be NULL (no actions.json, no audit log).  Backends are
- * opened from cfg->backend_conf; a bad one is an error naming it.
+ * state_dir may be NULL (no actions.json, no audit log); writer may be
+ * NULL (no events written; listeners still told).  Backends are opened
+ * from cfg->backend_conf: a mistake in a section is an error naming it;
+ * one that cannot open now (no CAP_NET_ADMIN, a bad password file) is
+ * said on stderr, its requests fail with the reason, and it is tried
+ * again at most every 30 s.
  */
 struct lw_actor *lw_actor_new(const struct lw_config *cfg,
 	    struct lw_writer *writer, bool act, const char *state_dir,
@@ -61,12 +65,19 @@ struct lw_actor *lw_actor_new(const struct lw_config *cfg,
 void	 lw_actor_free(struct lw_actor *actor);
 /*
  * Ask for req (thread-safe: scenes on the main thread, MQTT on its own;
- * a local backend runs under the actor's lock).  Returns the status ("dry-run", "done", "pending",
- * "refused", "failed") and sets "id", "backend", "detail", "until" in
- * out (the scene event's action object) as they apply.
+ * a local backend runs under the actor's lock).  Returns the status
+ * ("dry-run", "done", "pending", "refused", "failed") and sets "id",
+ * "detail" and, for a release, "backend" (the one that held it) in out
+ * (the scene event's action object; may be NULL) as they apply.  A dry
+ * run sets nothing.
  */
 const char *lw_actor_submit(struct lw_actor *actor,
 	    const struct lw_act_req *req, json_t *out);
+/* A request its caller refused before asking (the scenes' soft allow):
+ * recorded like the actor's own refusals (an id in out, the audit log,
+ * an action event).  Nothing in a dry run. */
+void	 lw_actor_refuse(struct lw_actor *actor,
+	    const struct lw_act_req *req, const char *reason, json_t *out);
 /* Main thread: take finished results (events, records, listeners),
  * release what expired by now_ns, reconcile after a restart.  Every
  * `action` event is written here (the writer is the main thread's) and
@@ -79,6 +90,8 @@ void	 lw_actor_drain(struct lw_actor *actor, uint64_t timeout_ms);
 bool	 lw_actor_save(struct lw_actor *actor, char *err, size_t errlen);
 void	 lw_actor_set_paused(struct lw_actor *actor, bool paused);
 bool	 lw_actor_paused(const struct lw_actor *actor);
+/* Add a listener (up to 4: MQTT, the scenes' soft allow...): told of
+ * every `action` event, as written, on the main thread in poll. */
 void	 lw_actor_listen(struct lw_actor *actor, lw_actor_listener fn,
 	    void *ctx);
 /* What is in force now: [{id, action, target, backend, origin, start,

@@ -70,6 +70,8 @@ bool	 lw_worker_push(struct lw_worker *w, const struct lw_job *job);
 /* Take up to max finished jobs; how many. */
 size_t	 lw_worker_take(struct lw_worker *w, struct lw_job_done *out,
 	    size_t max);
+/* How many more jobs lw_worker_push would take now. */
+size_t	 lw_worker_room(struct lw_worker *w);
 /* Jobs queued or running (outcomes waiting are not counted). */
 size_t	 lw_worker_busy(struct lw_worker *w);
 /* Wait until nothing is queued or running, at most timeout_ms; true

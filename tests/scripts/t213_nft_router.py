@@ -18,7 +18,8 @@ down the address it went to.  Checked with ping and TCP connects:
   - the router's own address is refused, never actioned;
   - the expired lockdown is released by labwarden and forgotten;
   - `labwarden release` on the quarantined MAC while labwarden runs
-    lets the client out, and the running labwarden forgets it too;
+    lets the client out, the running labwarden forgets it too and
+    leaves the client alone for actions.soft_allow;
   - the audit log has every attempt, by origin.
 Needs root, iproute2 and nftables; exits 77 (skipped) without them.
 
@@ -35,8 +36,9 @@ import time
 
 from lwtest import check, finish, run
 
-CL1, CL2, RTR, OUT = ("lw-t213-cl1", "lw-t213-cl2", "lw-t213-rtr",
-                      "lw-t213-out")
+# With the pid: the same test running in another checkout keeps its own.
+CL1, CL2, RTR, OUT = (f"lw-t213-{n}-{os.getpid()}" for n in
+                      ("cl1", "cl2", "rtr", "out"))
 CL1_IP, CL2_IP, OUT_IP, RTR_IP = ("10.213.1.10", "10.213.1.11",
                                   "10.213.2.20", "10.213.1.1")
 LOCK_S = 8
@@ -78,6 +80,16 @@ def sh(*argv, check_rc=True):
     if check_rc and res.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
     return res
+
+
+def netns_allowed():
+    """Can this process make network namespaces?  Tried on a name of
+    its own, so a run of this test in another tree is left alone."""
+    name = f"lw-t213-probe-{os.getpid()}"
+    probe = sh("ip", "netns", "add", name, check_rc=False)
+    if probe.returncode == 0:
+        sh("ip", "netns", "del", name, check_rc=False)
+    return probe.returncode == 0, probe.stderr.strip()
 
 
 def netns_up():
@@ -323,6 +335,13 @@ def scenario(lw, tmp):
                                  a["action"] == "release" and
                                  a.get("origin") == "cli"], 5)
         check(seen, "the running labwarden sees the release")
+        syn(CL2, OUT_IP, 7)
+        again = wait_for(lambda: [a for a in actions_of(ev_path)
+                                  if a["via"] == "scene" and
+                                  a["action"] == "quarantine" and
+                                  "released by hand" in a.get("detail", "")])
+        check(again and ping(CL2),
+              "and leaves the released client alone (soft allow)")
         rc = lab.stop()
         check(rc == 0, f"SIGTERM: exit {rc}")
     finally:
@@ -355,11 +374,9 @@ def main():
     if os.geteuid() != 0 or not shutil.which("nft"):
         print("skipped: needs root and nft")
         sys.exit(77)
-    probe = sh("ip", "netns", "add", RTR, check_rc=False)
-    sh("ip", "netns", "del", RTR, check_rc=False)
-    if probe.returncode != 0:
-        print(f"skipped: cannot make network namespaces here "
-              f"({probe.stderr.strip()})")
+    allowed, why = netns_allowed()
+    if not allowed:
+        print(f"skipped: cannot make network namespaces here ({why})")
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         try:

@@ -5,7 +5,8 @@
  * full queue, the hourly cap with one notify, protected hosts,
  * actions.never, gateways (routing-table files), the pause switch,
  * release on the backend that recorded it, expiry, restore after a
- * restart with the time left, the audit log, and a dry run.
+ * restart with the time left, the audit log, a dry run, and the
+ * check of backends: sections.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +51,7 @@ static struct {
 	bool	 has_answer;		/* has(): in force? */
 	struct call calls[MAX_CALLS];
 	unsigned ncalls;
+	unsigned releases;		/* all, past MAX_CALLS too */
 } fake = { .lock = PTHREAD_MUTEX_INITIALIZER,
     .cond = PTHREAD_COND_INITIALIZER };
 
@@ -78,6 +80,7 @@ static enum lw_be_status answer(struct lw_backend *be, const char *op,
 	snprintf(c->ref, sizeof c->ref, "%s", ref ? ref : "");
 	c->seconds = seconds;
 	c->mono_ms = mono_ms();
+	fake.releases += strcmp(op, "release") == 0;
 	enum lw_be_status st = fake.next < fake.nscript ?
 	    fake.script[fake.next++] : LW_BE_OK;
 	pthread_mutex_unlock(&fake.lock);
@@ -174,7 +177,7 @@ static struct rig rig;
 static void reset_fake(void)
 {
 	pthread_mutex_lock(&fake.lock);
-	fake.nscript = fake.next = fake.ncalls = 0;
+	fake.nscript = fake.next = fake.ncalls = fake.releases = 0;
 	fake.gate_closed = false;
 	fake.has_answer = false;
 	pthread_mutex_unlock(&fake.lock);
@@ -769,6 +772,101 @@ static void test_dry_run(void **state)
 	teardown_rig();
 }
 
+/* A state file written by someone else: every bad entry skipped, the
+ * good ones kept up to the log's size, nothing crashes, new ids go past
+ * every id seen; 4095 expired on a remote backend with a queue of 64 are
+ * released as the queue has room, none failed for a full queue. */
+static void test_hostile_state(void **state)
+{
+	char path[128];
+	json_t *out;
+	(void)state;
+
+	setup_rig(20, 64, true);
+	lw_actor_free(rig.actor);
+	snprintf(path, sizeof path, "%s/actions.json", rig.dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"kind\": \"actions\", \"version\": 1, \"next_id\": -5, "
+	    "\"released\": [1, \"x\", -1, null], \"actions\": [");
+	fprintf(f, "{\"id\": 7, \"action\": \"lockdown\", \"target\": "
+	    "\"198.51.100.90\", \"backend\": \"router\", \"until_ns\": %llu},",
+	    (unsigned long long)(T0 + 3600 * SEC));
+	fprintf(f, "{\"id\": 8, \"action\": \"lockdown\", \"target\": "
+	    "\"1.2.3.4; flush ruleset\", \"backend\": \"router\", "
+	    "\"until_ns\": 5},");
+	fprintf(f, "{\"id\": 9, \"action\": \"rm -rf\", \"target\": "
+	    "\"198.51.100.91\", \"backend\": \"router\", \"until_ns\": 5},");
+	fprintf(f, "{\"id\": \"10\", \"action\": \"lockdown\"},");
+	fprintf(f, "{\"id\": 11, \"action\": \"quarantine\", \"target\": "
+	    "\"02:00:00:00:00:91\", \"until_ns\": -1, \"backend\": "
+	    "\"router\"},");
+	fprintf(f, "{\"id\": 12, \"action\": \"quarantine\", \"target\": "
+	    "\"02:00:00:00:00:92\", \"until_ns\": 5, \"backend\": \"\"},");
+	fprintf(f, "[], 3, \"%0300d\"", 0);
+	for (int i = 0; i < LW_ACTION_LOG_MAX + 10; i++)
+		fprintf(f, ", {\"id\": %d, \"action\": \"lockdown\", "
+		    "\"target\": \"10.%d.%d.%d\", \"backend\": \"router\", "
+		    "\"until_ns\": 1}", 100 + i, i >> 16, (i >> 8) & 255,
+		    i & 255);
+	fprintf(f, "]}\n");
+	fclose(f);
+	open_actor(true);
+	json_t *active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), LW_ACTION_LOG_MAX);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    active, 0), "target")), "198.51.100.90");
+	json_decref(active);
+	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.93", NULL,
+	    false, T0, 60, &out), "failed");	/* the log is full */
+	assert_true(json_integer_value(json_object_get(out, "id")) >
+	    98 + LW_ACTION_LOG_MAX);
+	json_decref(out);
+	for (int i = 0; i < 2000 && fake.releases < LW_ACTION_LOG_MAX - 1;
+	    i++)
+		settle(T0 + (uint64_t)i * SEC);
+	settle(T0 + 2001 * SEC);
+	active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), 1);
+	json_decref(active);
+	assert_int_equal(fake.releases, LW_ACTION_LOG_MAX - 1);
+	assert_int_equal(audited("failed"), 1);	/* the full log only */
+	teardown_rig();
+}
+
+static void test_check_config(void **state)
+{
+	char dir[64] = "/tmp/lw-test-actor-XXXXXX", path[96];
+	struct lw_config cfg;
+	struct lw_diag diag;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/check.yaml", dir);
+	write_file(path, "actions:\n  default_backend: lan\n"
+	    "backends:\n"
+	    "  local:\n    type: nft\n    timeout: 5x\n    colour: red\n"
+	    "  fine: { type: nft, retries: 2, timeout: 3s }\n");
+	lw_config_defaults(&cfg);
+	lw_diag_init(&diag);
+	assert_true(lw_config_load(&cfg, path, &diag));
+	assert_false(lw_actor_check_config(&cfg, &diag));
+	assert_int_equal(diag.count, 3);
+	/* each at its file:line:col, the near miss named */
+	char want[160];
+	snprintf(want, sizeof want, "%s:6:14: backends.local.timeout", path);
+	assert_non_null(strstr(diag.msgs[0], want));
+	snprintf(want, sizeof want, "%s:7:13: backends.local: unknown key "
+	    "'colour'", path);
+	assert_non_null(strstr(diag.msgs[1], want));
+	assert_non_null(strstr(diag.msgs[2], "actions.default_backend: no "
+	    "backend named 'lan'"));
+	lw_diag_free(&diag);
+	lw_config_free(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +883,8 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_restore_keeps_time_left),
 		cmocka_unit_test(test_dry_run),
+		cmocka_unit_test(test_check_config),
+		cmocka_unit_test(test_hostile_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
