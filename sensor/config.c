@@ -31,6 +31,7 @@ static const char *const source_keys[] = {
 };
 static const char *const actions_keys[] = {
 	"default_backend", "max_per_hour", "soft_allow", "queue", "never",
+	"verify_every",
 	NULL
 };
 static const char *const limits_keys[] = { "memory_mb", NULL };
@@ -49,6 +50,7 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->capture_max_mb = 64;
 	cfg->soft_allow_ns = 24 * 3600 * LW_NS_PER_SEC;
 	cfg->action_queue = 64;
+	cfg->action_verify_ns = 600 * LW_NS_PER_SEC;
 	cfg->stats_interval_ns = 60 * LW_NS_PER_SEC;
 }
 
@@ -591,6 +593,9 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 				lw_ydoc_error(y, val, "actions.queue: at least 1");
 		} else if (key_is(key, "never"))
 			load_never(y, cfg, val);
+		else if (key_is(key, "verify_every"))
+			lw_ydoc_duration(y, val, "actions.verify_every",
+			    &cfg->action_verify_ns);
 		else
 			lw_ydoc_unknown_key(y, key, "actions", actions_keys);
 	}

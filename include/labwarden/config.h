@@ -90,6 +90,8 @@ struct lw_config {
 	uint64_t max_per_hour;			/* actions.max_per_hour */
 	uint64_t soft_allow_ns;			/* actions.soft_allow */
 	uint64_t action_queue;			/* actions.queue (64) */
+	uint64_t action_verify_ns;		/* actions.verify_every (10m); 0:
+					 * only at start */
 	/* actions.never: IPs, prefixes and MACs never actioned, as
 	 * written (checked at load). */
 	char	*action_never[LW_MAX_LISTS];

@@ -13,6 +13,8 @@ down the address it went to.  Checked with ping and TCP connects:
     time (the kernel's timeout; the restart neither extends nor resets
     it) and the quarantine made before the restart is still in force,
     with the time it had left;
+  - a quarantine the kernel lost (set flushed) while labwarden ran is put
+    back within actions.verify_every, with the time it had left;
   - a quarantine the kernel lost (set flushed) while labwarden was down
     is put back at the next start with the time it had left;
   - the router's own address is refused, never actioned;
@@ -241,6 +243,7 @@ def scenario(lw, tmp):
                 "  protected: [10.213.2.1]\n"
                 "sources:\n  - pcap: br213\n"
                 f"state_dir: {state}\n"
+                "actions:\n  verify_every: 2s\n"
                 "backends:\n  local: { type: nft }\n")
     ev_path = os.path.join(tmp, "events.jsonl")
     listener = subprocess.Popen(["ip", "netns", "exec", OUT,
@@ -324,6 +327,18 @@ def scenario(lw, tmp):
               f"({q_left} s after {q_age:.1f} s)")
         check(not ping(CL2), "client 2 is cut off again")
 
+        # ... and while it runs: actions.verify_every puts it back
+        sh("ip", "netns", "exec", RTR, "nft", "flush", "set", "inet",
+           "labwarden", "quarantine_mac")
+        lost_at = time.monotonic()
+        q_left = wait_for(lambda: elements("quarantine_mac").get(cl2_mac),
+                          6)
+        took = time.monotonic() - lost_at
+        check(q_left and q_left <= 3600 - int(time.monotonic() - q_at) + 1
+              and took <= 4.5, f"a quarantine flushed while labwarden "
+              f"runs is put back within verify_every ({took:.1f} s, "
+              f"{q_left} s left)")
+
         # a person releases it while labwarden runs
         rel = run(["ip", "netns", "exec", RTR, lw, "release", cl2_mac,
                    "-c", cfg])
@@ -360,6 +375,7 @@ def scenario(lw, tmp):
             ("scene:t213-lock", "lockdown", "done"),
             ("scene:t213-own", "lockdown", "refused"),
             ("restore", "quarantine", "done"),
+            ("verify", "quarantine", "done"),
             ("expiry", "release", "done"),
             ("cli", "release", "done")}
     check(want <= origins, f"the audit log has every attempt by origin "
