@@ -4,7 +4,8 @@
 #   make test   install what is missing, build normal + sanitizer builds,
 #               run every test
 #
-# Other targets: build, build-asan, bench, fuzz, install, clean, deps.
+# Other targets: build, build-asan, bench, fuzz, install, clean, deps,
+# cross-arm64 (Raspberry Pi build, unit tests under qemu-user).
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -17,11 +18,23 @@ LW_TESTS   ?= AUTO
 DEPS_BUILD = build-essential cmake pkg-config libpcap-dev libjansson-dev \
              libyaml-dev libpsl-dev publicsuffix ieee-data libnftables-dev \
              libcurl4-openssl-dev libssl-dev libmosquitto-dev \
-             libnetfilter-log-dev python3
+             libnetfilter-log-dev libcap-dev python3
 DEPS_TEST  = libcmocka-dev clang tshark arpwatch nftables iproute2 \
-             iputils-ping tcpreplay mosquitto openssl
+             iputils-ping tcpreplay mosquitto openssl man-db
 
-.PHONY: all demo test deps deps-test build build-asan bench fuzz install clean
+# Cross build for a Raspberry Pi (arm64): Debian's cross compiler and the
+# :arm64 libraries, every library any module links.
+BUILD_ARM64 ?= build-arm64
+DEPS_CROSS = crossbuild-essential-arm64 qemu-user cmake pkg-config \
+             publicsuffix ieee-data python3
+DEPS_ARM64 = libpcap-dev:arm64 libjansson-dev:arm64 libyaml-dev:arm64 \
+             libpsl-dev:arm64 libnftables-dev:arm64 \
+             libcurl4-openssl-dev:arm64 libssl-dev:arm64 \
+             libmosquitto-dev:arm64 libnetfilter-log-dev:arm64 \
+             libcap-dev:arm64 libcmocka-dev:arm64
+
+.PHONY: all demo test deps deps-test build build-asan bench fuzz install clean \
+        cross-arm64 deps-arm64
 
 all: build
 
@@ -89,8 +102,35 @@ fuzz: build-asan
 	    tests/fuzz/$$seeds || exit 1; \
 	done
 
-install: build
+# make install [PREFIX=/usr/local] [DESTDIR=]: binary, rules, man page,
+# example configuration, systemd unit, sysusers.d.  An existing build
+# tree is installed as it is (the prefix is decided at install time).
+install:
+	@test -f $(BUILD)/CMakeCache.txt || $(MAKE) build
+	cmake --build $(BUILD) -j $(JOBS) --target labwarden
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
+# Debian's arm64 packages beside the amd64 ones (multiarch).
+deps-arm64:
+	@if ! dpkg --print-foreign-architectures | grep -qx arm64; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "adding the arm64 architecture"; \
+	    dpkg --add-architecture arm64 && apt-get update -q || exit 1; \
+	  else \
+	    echo "run as root: dpkg --add-architecture arm64 && apt-get update"; \
+	    exit 1; \
+	  fi; \
+	fi
+	$(call install_missing,$(DEPS_CROSS) $(DEPS_ARM64))
+
+# make cross-arm64: build for arm64 into build-arm64/ and run the unit
+# tests there under qemu-user.  Not part of `make test` (slow).
+cross-arm64: deps-arm64
+	cmake -S . -B $(BUILD_ARM64) -DCMAKE_TOOLCHAIN_FILE=cmake/arm64.cmake \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLW_TESTS=ON >/dev/null
+	cmake --build $(BUILD_ARM64) -j $(JOBS)
+	@file $(BUILD_ARM64)/labwarden
+	cd $(BUILD_ARM64) && ctest -L unit --output-on-failure -j $(JOBS)
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_ARM64)

@@ -26,3 +26,5 @@ python3 "$here/run_bench.py" --labwarden "$build/labwarden" \
     --args "replay --emit none" --label "detectors on" --target 2.0
 echo "== scenes: per-fact cost as scenes are added (issue 4: stays flat)"
 python3 "$here/scene_scaling.py" "$build/labwarden" "$pcap" "$out"
+echo "== live: tcpreplay at rising rates into a veth; the highest rate with zero drops"
+python3 "$here/live.py" "$build/labwarden" "$pcap" "$out"

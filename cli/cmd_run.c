@@ -1,10 +1,14 @@
 /*
  * cmd_run.c - `labwarden run`: live sensing from the configured sources.
  *
- * One loop polls every source and hands packets to the sensor on the
- * real clock; scenes act for real (as `replay --act`).  SIGHUP reloads
- * the rules (with errors the running scenes stay); SIGTERM and SIGINT
- * end the loop within a poll interval, then state is saved.
+ * The sources (pcap interfaces, NFLOG groups) are opened first, then
+ * the process becomes the configured user (privdrop.h) before anything
+ * else is read.  One loop polls every source and hands packets to the
+ * sensor on the real clock; scenes act for real (as `replay --act`).
+ * SIGHUP re-reads the configuration and reloads the rules (with errors
+ * the running ones stay); SIGTERM and SIGINT end the loop within a poll
+ * interval, then state is saved.  A stats event, with each source's
+ * drops, goes out every stats_interval.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "labwarden/actor.h"
 #include "labwarden/cli.h"
 #include "labwarden/keys.h"
 #include "labwarden/live.h"
 #include "labwarden/mqtt.h"
+#include "labwarden/privdrop.h"
 #include "labwarden/scene.h"
 #include "labwarden/sensor.h"
 #include "labwarden/statefile.h"
@@ -35,20 +41,25 @@
 
 static const char run_usage[] =
 "usage: labwarden run [-c CONFIG] [-r RULES]... [-o FILE|-] [--emit TYPES]\n"
-"                     [--stats]\n"
+"                     [--stats] [--user USER]\n"
 "\n"
-"Live sensing from the sources in CONFIG (sources: - pcap: IFACE).\n"
+"Live sensing from the sources in CONFIG (sources: - pcap: IFACE,\n"
+"- nflog: GROUP).  Sources are opened first; then the process becomes\n"
+"USER (user: in CONFIG) keeping only CAP_NET_ADMIN, for nft actions.\n"
 "Scenes act for real through backends: (actions.json and audit.jsonl\n"
 "in state_dir; what a past run left in force is settled at start).\n"
-"SIGHUP reloads the rules; SIGTERM saves state and exits.  With an\n"
-"mqtt: section, Home Assistant sees the sensor and the LAN's hosts and\n"
-"can act on them (docs/mqtt.md).\n"
+"As root without a user it refuses to start.\n"
+"SIGHUP re-reads CONFIG and reloads the rules (on errors the running\n"
+"ones stay); SIGTERM and SIGINT save state and exit.  With an mqtt:\n"
+"section, Home Assistant sees the sensor and the LAN's hosts and can\n"
+"act on them (docs/mqtt.md).\n"
 "\n"
 "  -c, --config CONFIG  configuration (default /etc/labwarden/labwarden.yaml)\n"
 "  -r, --rules RULES    rules file or directory (repeatable)\n"
 "  -o, --output FILE    write events as JSON lines to FILE ('-': stdout)\n"
 "      --emit TYPES     event types to write (as for replay)\n"
 "      --stats          counts, drops included, on stderr at exit\n"
+"      --user USER      run as USER (overrides user:; 'root' keeps root)\n"
 "  -h, --help           this text\n"
 "\n"
 "example:\n"
@@ -69,15 +80,10 @@ static void on_hup(int sig)
 }
 
 struct run_opts {
-	const char *config, *output, *emit;
+	const char *config, *output, *emit, *user;
 	const char *rules[MAX_RULE_PATHS + 1];
 	size_t	 nrules;
 	bool	 stats;
-};
-
-struct run_ctx {
-	struct lw_sensor *sensor;
-	struct lw_live_source *src;
 };
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
@@ -88,6 +94,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "emit", required_argument, NULL, 'e' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,6 +115,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'o': o->output = optarg; break;
 		case 'e': o->emit = optarg; break;
 		case 'S': o->stats = true; break;
+		case 'u': o->user = optarg; break;
 		case 'h': fputs(run_usage, stdout); return LW_EXIT_OK;
 		default: fputs(run_usage, stderr); return LW_EXIT_USAGE;
 		}
@@ -120,37 +128,62 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-static void on_packet(u_char *arg, const struct pcap_pkthdr *h,
-    const u_char *bytes)
+static void on_packet(void *sensor, struct lw_live_source *src,
+    uint64_t ts_ns, uint32_t caplen, uint32_t wirelen, const uint8_t *data)
 {
-	struct run_ctx *ctx = (struct run_ctx *)(void *)arg;
 	struct lw_packet pkt;
 
 	memset(&pkt, 0, sizeof pkt);
-	/* nanosecond precision: tv_usec holds nanoseconds */
-	pkt.ts_ns = (uint64_t)h->ts.tv_sec * LW_NS_PER_SEC +
-	    (uint64_t)h->ts.tv_usec;
-	pkt.caplen = h->caplen;
-	pkt.wirelen = h->len;
-	pkt.linktype = ctx->src->linktype;
-	ctx->src->packets++;
-	lw_sensor_packet(ctx->sensor, &pkt, bytes);
+	pkt.ts_ns = ts_ns;
+	pkt.caplen = caplen;
+	pkt.wirelen = wirelen;
+	pkt.linktype = src->linktype;
+	lw_sensor_packet(sensor, &pkt, data);
 }
 
 static struct lw_scene_set *initial_set;	/* static: never freed */
 static struct lw_mqtt *mqtt;			/* NULL without mqtt: */
 
+/*
+ * SIGHUP: the configuration is read again and checked; with errors
+ * nothing is reloaded.  Its rules: (unless -r was given) name the rules
+ * to load; other keys take effect at the next start.
+ */
+static bool recheck_config(const struct run_opts *o, char **rules)
+{
+	struct lw_config fresh;
+	struct lw_diag diag;
+
+	lw_config_defaults(&fresh);
+	lw_diag_init(&diag);
+	bool ok = lw_config_load(&fresh, o->config, &diag);
+	lw_diag_print(&diag, stderr);
+	lw_diag_free(&diag);
+	if (ok)
+		*rules = strdup(lw_cli_default_rules(&fresh));
+	else
+		fprintf(stderr, "labwarden run: %s: configuration not "
+		    "reloaded: the running one stays\n", o->config);
+	lw_config_free(&fresh);
+	return ok && *rules;
+}
+
 static void reload(struct lw_scene_engine *eng, const struct run_opts *o,
     struct lw_scene_set **current)
 {
 	struct lw_diag diag;
-	char err[256];
+	char err[256], *cfg_rules = NULL;
+
+	if (!recheck_config(o, &cfg_rules))
+		return;
 	struct lw_scene_set *fresh = calloc(1, sizeof *fresh), *old = NULL;
-	const char *fallback = lw_cli_default_rules(eng->cfg);
+	const char *fallback = cfg_rules;
 	const char *const *paths = o->nrules ? o->rules : &fallback;
 
-	if (!fresh)
+	if (!fresh) {
+		free(cfg_rules);
 		return;
+	}
 	lw_diag_init(&diag);
 	if (lw_scene_engine_reload(eng, fresh, paths, o->nrules ? o->nrules :
 	    1, &diag, &old, err, sizeof err)) {
@@ -167,6 +200,29 @@ static void reload(struct lw_scene_engine *eng, const struct run_opts *o,
 		free(fresh);
 	}
 	lw_diag_free(&diag);
+	free(cfg_rules);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * LW_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* A stats event (with each source's drops) every stats_interval. */
+static void stats_due(struct lw_sensor *sensor, uint64_t *next_ns)
+{
+	uint64_t every = sensor->cfg->stats_interval_ns, now = monotonic_ns();
+
+	if (every == 0 || now < *next_ns)
+		return;
+	if (every < LW_NS_PER_SEC)
+		every = LW_NS_PER_SEC;
+	if (*next_ns && lw_writer_wants(sensor->writer, LW_EV_STATS))
+		lw_writer_put(sensor->writer, lw_sensor_stats_event(sensor));
+	*next_ns = now + every;
 }
 
 /* Poll every source until told to stop. */
@@ -175,6 +231,7 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
     struct lw_scene_set **set)
 {
 	struct pollfd fds[LW_LIVE_MAX_SOURCES];
+	uint64_t next_stats = 0;
 
 	for (unsigned i = 0; i < live->n; i++) {
 		fds[i].fd = live->src[i].fd;
@@ -188,14 +245,13 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 		int n = poll(fds, live->n, POLL_MS);
 		if (n < 0 && errno != EINTR)
 			break;
-		for (unsigned i = 0; n > 0 && i < live->n; i++) {
-			struct run_ctx ctx = { sensor, &live->src[i] };
+		for (unsigned i = 0; n > 0 && i < live->n; i++)
 			if (fds[i].revents & (POLLIN | POLLERR))
-				pcap_dispatch(live->src[i].pcap, BATCH,
-				    on_packet, (u_char *)&ctx);
-		}
+				lw_live_dispatch(&live->src[i], BATCH,
+				    on_packet, sensor);
 		lw_sensor_idle(sensor);	/* time moves on, even when quiet */
 		lw_actor_poll(eng->actor, lw_sensor_now(sensor));
+		stats_due(sensor, &next_stats);
 		if (mqtt) {
 			uint64_t received, dropped;
 			lw_live_stats(live, &received, &dropped);
@@ -229,6 +285,38 @@ static void tick_scenes(void *engine, uint64_t now_ns)
 	lw_keys_poll(eng->keys, now_ns);	/* results, ended grace periods */
 }
 
+static bool writable(const char *dir, const char *what, char *err,
+    size_t errlen)
+{
+	if (!dir || access(dir, W_OK | X_OK) == 0)
+		return true;
+	snprintf(err, errlen, "%s %s: not writable by this user (%s)", what,
+	    dir, strerror(errno));
+	return false;
+}
+
+/* Sources are opened with the privileges the process started with; then
+ * it becomes the configured user, before it reads anything else. */
+static bool open_sources(struct lw_live *live, const struct lw_config *cfg,
+    const struct lw_privdrop *pd, char *err, size_t errlen)
+{
+	char who[256];
+
+	if (!lw_live_open(live, cfg, err, errlen))
+		return false;
+	if (!lw_privdrop_dir(pd, cfg->state_dir, 0750, err, errlen) ||
+	    !lw_privdrop_dir(pd, cfg->capture_dir, 0700, err, errlen) ||
+	    !lw_privdrop_apply(pd, err, errlen) ||
+	    !writable(cfg->state_dir, "state_dir", err, errlen) ||
+	    !writable(cfg->capture_dir, "capture_dir", err, errlen)) {
+		lw_live_close(live);
+		return false;
+	}
+	lw_privdrop_describe(who, sizeof who);
+	fprintf(stderr, "labwarden run: running as %s\n", who);
+	return true;
+}
+
 static int run(const struct run_opts *o, struct lw_config *cfg,
     struct lw_scene_set *set)
 {
@@ -237,10 +325,13 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 	static struct lw_capturer capturer;
 	static struct lw_live live;
 	struct lw_writer writer;
+	struct lw_privdrop pd;
 	lw_event_mask mask;
 	char err[512];
 
-	if (!lw_emit_parse(o->emit, &mask, err, sizeof err)) {
+	if (!lw_emit_parse(o->emit, &mask, err, sizeof err) ||
+	    !lw_privdrop_plan(&pd, o->user ? o->user : cfg->user, err,
+	    sizeof err)) {
 		fprintf(stderr, "labwarden run: %s\n", err);
 		return LW_EXIT_USAGE;
 	}
@@ -253,7 +344,7 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 	}
 	setvbuf(out, NULL, _IOLBF, 0);
 	lw_writer_init(&writer, out, mask, LW_FORMAT_JSON);
-	if (!lw_live_open(&live, cfg, err, sizeof err) ||
+	if (!open_sources(&live, cfg, &pd, err, sizeof err) ||
 	    !lw_sensor_init(&sensor, cfg, &writer, true, cfg->state_dir,
 	    stderr, err, sizeof err) ||
 	    !lw_scene_engine_init(&engine, set, &writer, cfg, err,
@@ -303,8 +394,10 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 	lw_sensor_add_sink(&sensor, lw_scene_engine_fact, &engine);
 	sensor.on_tick = tick_scenes;
 	sensor.tick_ctx = &engine;
-	for (unsigned i = 0; i < live.n; i++)
-		lw_sensor_begin_source(&sensor, live.src[i].linktype);
+	sensor.stats_hook = lw_live_stats_hook;
+	sensor.stats_ctx = &live;
+	/* Captures are written in the first source's link type. */
+	lw_sensor_begin_source(&sensor, live.src[0].linktype);
 	fprintf(stderr, "labwarden run: listening on %u source(s), %u "
 	    "scenes\n", live.n, set->nscenes);
 
@@ -336,6 +429,7 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 		fprintf(stderr, "  capture: %llu received, %llu dropped by the "
 		    "kernel\n", (unsigned long long)received,
 		    (unsigned long long)dropped);
+		lw_live_stats_print(&live, stderr);
 		lw_sensor_print_tables(&sensor, stderr);
 		lw_scene_engine_print(&engine, stderr);
 		lw_actor_print(engine.actor, stderr);

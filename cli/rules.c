@@ -3,19 +3,44 @@
  *
  * -r paths win; else the configuration's rules:; else the installed
  * default ruleset, or the source tree's when running uninstalled.
+ * The installed rules are found next to the binary (BIN/../share/
+ * labwarden/rules), so an installation works under any prefix and
+ * DESTDIR without the binary knowing it.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "labwarden/cli.h"
 #include "labwarden/scene.h"
 
+#define RULES_FROM_BIN	"/../share/labwarden/rules"
+
+/* BIN/../share/labwarden/rules for the running binary, or NULL. */
+static const char *installed_rules(void)
+{
+	static char path[PATH_MAX + sizeof RULES_FROM_BIN];
+	ssize_t n = readlink("/proc/self/exe", path, PATH_MAX - 1);
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	char *slash = strrchr(path, '/');
+	if (!slash)
+		return NULL;
+	strcpy(slash, RULES_FROM_BIN);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
 const char *lw_cli_default_rules(const struct lw_config *cfg)
 {
+	const char *installed;
+
 	if (cfg->rules)
 		return cfg->rules;
-	if (access(LW_RULES_DIR, R_OK) == 0)
-		return LW_RULES_DIR;
+	if ((installed = installed_rules()))
+		return installed;
 	return LW_SOURCE_RULES_DIR;
 }
 

@@ -50,6 +50,7 @@ struct lw_actor {
 	bool	 reconciled, dirty;
 	bool	 one_shot;		/* no settling, no expiry */
 	uint64_t now_ns;		/* the sensor's clock, last seen */
+	uint64_t next_verify_ns;	/* sensor clock: check what is live */
 	/* action events made on any thread, written by poll */
 	json_t	*outbox;
 	uint64_t outbox_dropped;

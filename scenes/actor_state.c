@@ -60,14 +60,26 @@ static void remember(struct lw_actor *a, const struct lw_act_call *c,
 	persist(a);
 }
 
-/* Saved by the next poll (once for a burst of expiries): a block must
- * be on disk before anything else happens, a release can wait 200 ms. */
+static struct lw_action_rec *rec_by_id(struct lw_actor *a, uint64_t id);
+
+/*
+ * A release is saved at once when the action still had time left (a
+ * restart must not put back what a person ended); one that ran out is
+ * saved by the next poll, once for a burst of expiries (a restart would
+ * only release it again).
+ */
 static void forget(struct lw_actor *a, uint64_t id)
 {
-	if (lw_action_log_remove_id(a->log, id)) {
-		lw_action_log_note_released(a->log, id);
+	struct lw_action_rec *r = rec_by_id(a, id);
+	bool live = r && r->until_ns > a->now_ns;
+
+	if (!r || !lw_action_log_remove_id(a->log, id))
+		return;
+	lw_action_log_note_released(a->log, id);
+	if (live)
+		persist(a);
+	else
 		a->dirty = true;
-	}
 }
 
 static const char *run_local(struct lw_actor *a, struct lw_act_call *c,
@@ -261,10 +273,12 @@ static void feed_restores(struct lw_actor *a)
 			continue;	/* expire() releases it */
 		struct lw_act_call c = { .id = r->id, .action = r->action,
 		    .target = r->target, .abe = abe, .backend = r->backend,
-		    .origin = "restore", .start_ns = a->now_ns,
+		    .origin = r->verifying ? "verify" : "restore",
+		    .start_ns = a->now_ns,
 		    .until_ns = r->until_ns, .kind = strcmp(r->action,
 		    "quarantine") == 0 ? LW_BLOCK_QUARANTINE :
 		    LW_BLOCK_LOCKDOWN };
+		r->verifying = false;
 		queue(a, &c, LW_JOB_RESTORE, r->ref, detail, sizeof detail);
 	}
 }
@@ -303,13 +317,13 @@ struct settled {
 
 /* A live record after a restart: put back what the backend lost. */
 static void restore(struct lw_actor *a, struct lw_action_rec *r,
-    struct settled *s)
+    const char *origin, struct settled *s)
 {
 	struct lw_be_result res;
 	char detail[600];
 	struct lw_act_call c = { .id = r->id, .action = r->action,
 	    .target = r->target, .abe = lw_actor_be_find(a, r->backend),
-	    .backend = r->backend, .origin = "restore", .start_ns = a->now_ns,
+	    .backend = r->backend, .origin = origin, .start_ns = a->now_ns,
 	    .until_ns = r->until_ns, .kind = strcmp(r->action, "quarantine") ==
 	    0 ? LW_BLOCK_QUARANTINE : LW_BLOCK_LOCKDOWN };
 
@@ -354,7 +368,7 @@ void lw_actor_reconcile(struct lw_actor *a, uint64_t now_ns)
 			s.expired++;
 			end_record(a, ids[i], "restore");
 		} else if (r)
-			restore(a, r, &s);
+			restore(a, r, "restore", &s);
 	}
 	free(ids);
 	fprintf(stderr, "labwarden: actions from the last run: %u live (%u "
@@ -445,6 +459,46 @@ void lw_actor_load(struct lw_actor *a)
 	file_mtime(a->state_dir, &a->saved_mtime);
 }
 
+/*
+ * Every actions.verify_every of sensor time, ask each backend whether
+ * what it holds for us is still there and put back what it lost: a
+ * router that rebooted forgets its address-list timeouts, a firewall
+ * reload empties sets.  Local backends are asked here, remote ones
+ * through their workers (feed_restores).
+ */
+static void verify_live(struct lw_actor *a)
+{
+	struct settled s = { 0 };
+	uint64_t every = a->cfg->action_verify_ns;
+
+	if (!every || a->one_shot || !a->reconciled)
+		return;
+	if (!a->next_verify_ns) {
+		a->next_verify_ns = a->now_ns + every;
+		return;
+	}
+	if (a->now_ns < a->next_verify_ns)
+		return;
+	a->next_verify_ns = a->now_ns + every;
+	if (a->state_dir)	/* a `labwarden release` is not a loss */
+		merge_released(a);
+	for (size_t i = 0; i < a->log->n; i++) {
+		struct lw_action_rec *r = &a->log->recs[i];
+		struct lw_actor_be *abe = lw_actor_be_find(a, r->backend);
+		if (r->until_ns <= a->now_ns || r->releasing || !abe)
+			continue;
+		if (abe->worker) {
+			r->needs_restore = r->verifying = true;
+			continue;
+		}
+		restore(a, r, "verify", &s);
+	}
+	if (s.reapplied || s.failed)
+		fprintf(stderr, "labwarden: verify: %u of %u live actions were "
+		    "lost by their backend and put back%s\n", s.reapplied,
+		    s.live, s.failed ? "; some could not be" : "");
+}
+
 /* ---- the main thread's calls ---- */
 
 static void poll_locked(struct lw_actor *a, uint64_t now_ns)
@@ -456,6 +510,7 @@ static void poll_locked(struct lw_actor *a, uint64_t now_ns)
 	if (!a->reconciled && a->now_ns)
 		lw_actor_reconcile(a, a->now_ns);
 	take_outcomes(a);
+	verify_live(a);
 	feed_restores(a);
 	if (a->now_ns && !a->one_shot)
 		expire(a);

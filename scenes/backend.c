@@ -14,6 +14,8 @@ static const struct lw_backend_ops *const all_ops[] = {
 	&lw_backend_mikrotik,
 	&lw_backend_opnsense,
 	&lw_backend_webhook,
+	&lw_backend_openwrt,
+	&lw_backend_unifi,
 	NULL
 };
 

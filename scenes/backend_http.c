@@ -158,6 +158,18 @@ void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
 	}
 }
 
+bool lw_be_insecure(struct lw_section *sec)
+{
+	struct lw_diag scratch;
+	bool insecure;
+
+	lw_diag_init(&scratch);
+	if (!lw_section_bool(sec, "insecure", false, &insecure, &scratch))
+		insecure = false;
+	lw_diag_free(&scratch);
+	return insecure;
+}
+
 void lw_be_secret_error(struct lw_section *sec, const char *base,
     const char *err, struct lw_diag *diag)
 {
@@ -259,6 +271,28 @@ void lw_be_detail(struct lw_be_result *res, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(res->detail, sizeof res->detail, fmt, ap);
 	va_end(ap);
+}
+
+json_t *lw_be_json(const struct lw_http_resp *resp, const char *what,
+    struct lw_be_result *res)
+{
+	json_error_t jerr;
+	char why[sizeof jerr.text];
+
+	if (!resp->body || !resp->len) {
+		lw_be_detail(res, "unexpected reply to %s: empty body", what);
+		return NULL;
+	}
+	json_t *doc = json_loadb(resp->body, resp->len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (!doc) {
+		/* jansson quotes the input: keep it printable */
+		lw_be_safe_text(jerr.text, strnlen(jerr.text, sizeof jerr.text),
+		    why, sizeof why);
+		lw_be_detail(res, "unexpected reply to %s: not JSON (%s at "
+		    "byte %d)", what, why, jerr.position);
+	}
+	return doc;
 }
 
 void lw_be_safe_text(const char *in, size_t inlen, char *out, size_t outlen)

@@ -183,16 +183,20 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	struct sink body = { .max = LW_HTTP_BODY_MAX };
 	struct sink head = { .max = LW_HTTP_HEADERS_MAX };
 	struct curl_slist *headers = NULL;
+	char why[CURL_ERROR_SIZE];
 
 	memset(resp, 0, sizeof *resp);
+	why[0] = '\0';
 	/* No "Expect: 100-continue" round trip on small bodies. */
 	headers = curl_slist_append(headers, "Expect:");
 	for (size_t i = 0; i < req->nheaders; i++)
 		headers = curl_slist_append(headers, req->headers[i]);
 	set_request(h, req, headers, &body, &head);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, why);
 	double started = now_ms();
 	CURLcode rc = curl_easy_perform(h->curl);
 	resp->latency_ms = now_ms() - started;
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(headers);
 	resp->body = body.buf;
 	resp->len = body.len;
@@ -201,9 +205,10 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	if (rc != CURLE_OK) {
 		resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		resp->tls_error = is_tls_error(rc);
+		/* curl's own words say which certificate check failed */
 		snprintf(resp->error, sizeof resp->error, "%s",
 		    body.overflow ? "reply larger than 1 MiB" :
-		    curl_easy_strerror(rc));
+		    why[0] ? why : curl_easy_strerror(rc));
 		resp->status = 0;
 		return false;
 	}

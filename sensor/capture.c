@@ -452,7 +452,9 @@ void lw_capturer_packet(struct lw_capturer *c, const struct lw_packet *pkt,
 	struct pcap_pkthdr hdr;
 	bool hdr_ready = false;
 
-	if (!c->enabled)
+	/* One file holds one link type: with live sources of several
+	 * types, the captures keep the packets of the type begun. */
+	if (!c->enabled || pkt->linktype != c->linktype)
 		return;
 	lw_capturer_tick(c, now_ns);
 	for (int i = 0; i < LW_CAPTURE_MAX; i++) {

@@ -12,7 +12,7 @@
 static const char *const top_keys[] = {
 	"networks", "sources", "inventory", "dns", "rules", "state_dir",
 	"capture_dir", "limits", "actions", "backends", "keys", "mqtt",
-	"connections", "capture", "vault", NULL
+	"connections", "capture", "vault", "user", "stats_interval", NULL
 };
 static const char *const capture_keys[] = {
 	"ring_mb", "ring_seconds", "quota_mb", "max_mb", "max_packets", NULL
@@ -26,10 +26,12 @@ static const char *const dns_keys[] = {
 };
 static const char *const connections_keys[] = { "udp_timeout", NULL };
 static const char *const source_keys[] = {
-	"pcap", "nflog", "filter", "snaplen", "buffer_mb", "promiscuous", NULL
+	"pcap", "nflog", "filter", "snaplen", "buffer_mb", "promiscuous",
+	"immediate", NULL
 };
 static const char *const actions_keys[] = {
 	"default_backend", "max_per_hour", "soft_allow", "queue", "never",
+	"verify_every",
 	NULL
 };
 static const char *const limits_keys[] = { "memory_mb", NULL };
@@ -48,6 +50,8 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->capture_max_mb = 64;
 	cfg->soft_allow_ns = 24 * 3600 * LW_NS_PER_SEC;
 	cfg->action_queue = 64;
+	cfg->action_verify_ns = 600 * LW_NS_PER_SEC;
+	cfg->stats_interval_ns = 60 * LW_NS_PER_SEC;
 }
 
 static bool key_is(const yaml_node_t *key, const char *name)
@@ -294,6 +298,17 @@ static void load_capture(struct lw_ydoc *y, struct lw_config *cfg,
 }
 
 /* The keys of a mapping (backends:, keys:) as names, in order. */
+/* true or false; anything else is an error (and counts as true). */
+static bool source_flag(struct lw_ydoc *y, const yaml_node_t *val,
+    const char *what)
+{
+	const char *text = lw_ydoc_str(y, val, what);
+
+	if (text && strcmp(text, "true") && strcmp(text, "false"))
+		lw_ydoc_error(y, val, "%s: true or false", what);
+	return !text || strcmp(text, "false") != 0;
+}
+
 static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
     const yaml_node_t *map)
 {
@@ -306,7 +321,9 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 	struct lw_source *src = &cfg->sources[cfg->nsources];
 	memset(src, 0, sizeof *src);
 	src->promiscuous = true;
+	src->immediate = true;
 	bool named = false;
+	const yaml_node_t *pcap_only = NULL;	/* a key NFLOG cannot take */
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *key = lw_ydoc_node(y, p->key);
@@ -325,6 +342,7 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 				named = true;
 			}
 		} else if (key_is(key, "filter")) {
+			pcap_only = key;
 			if ((text = lw_ydoc_str(y, val, "sources.filter"))) {
 				free(src->filter);
 				src->filter = strdup(text);
@@ -336,11 +354,12 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 			lw_ydoc_uint(y, val, "sources.buffer_mb", 1024,
 			    &src->buffer_mb);
 		else if (key_is(key, "promiscuous")) {
-			text = lw_ydoc_str(y, val, "sources.promiscuous");
-			if (text && strcmp(text, "true") && strcmp(text, "false"))
-				lw_ydoc_error(y, val, "sources.promiscuous: "
-				    "true or false");
-			src->promiscuous = !text || strcmp(text, "false") != 0;
+			pcap_only = key;
+			src->promiscuous = source_flag(y, val,
+			    "sources.promiscuous");
+		} else if (key_is(key, "immediate")) {
+			pcap_only = key;
+			src->immediate = source_flag(y, val, "sources.immediate");
 		} else if (key_is(key, "pcap") || key_is(key, "nflog"))
 			lw_ydoc_error(y, key, "sources: one of pcap: or nflog: "
 			    "per entry");
@@ -353,6 +372,10 @@ static void load_source(struct lw_ydoc *y, struct lw_config *cfg,
 		free(src->filter);
 		return;
 	}
+	if (src->kind == LW_SRC_NFLOG && pcap_only)
+		lw_ydoc_error(y, pcap_only, "sources.%s: for pcap sources only; "
+		    "an NFLOG group gets what its firewall rule logs",
+		    (const char *)pcap_only->data.scalar.value);
 	cfg->nsources++;
 }
 
@@ -570,9 +593,28 @@ static void load_actions(struct lw_ydoc *y, struct lw_config *cfg,
 				lw_ydoc_error(y, val, "actions.queue: at least 1");
 		} else if (key_is(key, "never"))
 			load_never(y, cfg, val);
+		else if (key_is(key, "verify_every"))
+			lw_ydoc_duration(y, val, "actions.verify_every",
+			    &cfg->action_verify_ns);
 		else
 			lw_ydoc_unknown_key(y, key, "actions", actions_keys);
 	}
+}
+
+/* user: the account `run` switches to; it must exist when run starts. */
+static void load_user(struct lw_ydoc *y, struct lw_config *cfg,
+    const yaml_node_t *val)
+{
+	const char *text = lw_ydoc_str(y, val, "user");
+
+	if (!text)
+		return;
+	if (!*text || strlen(text) > 32 || strpbrk(text, ":/ \t\n")) {
+		lw_ydoc_error(y, val, "user: '%s' is not a user name", text);
+		return;
+	}
+	free(cfg->user);
+	cfg->user = strdup(text);
 }
 
 static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
@@ -606,6 +648,11 @@ static void load_top(struct lw_ydoc *y, struct lw_config *cfg,
 		set_path(y, val, "capture_dir", &cfg->capture_dir);
 	else if (key_is(key, "sources"))
 		load_sources(y, cfg, val);
+	else if (key_is(key, "user"))
+		load_user(y, cfg, val);
+	else if (key_is(key, "stats_interval"))
+		lw_ydoc_duration(y, val, "stats_interval",
+		    &cfg->stats_interval_ns);
 	else if (key_is(key, "mqtt")) {
 		cfg->has_mqtt = lw_ydoc_is_map(y, val, "mqtt");
 		if (cfg->has_mqtt && !cfg->mqtt)
@@ -682,6 +729,7 @@ void lw_config_free(struct lw_config *cfg)
 	free(cfg->default_backend);
 	for (size_t i = 0; i < cfg->naction_never; i++)
 		free(cfg->action_never[i]);
+	free(cfg->user);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		free(cfg->sources[i].iface);
 		free(cfg->sources[i].filter);

@@ -56,6 +56,7 @@ static bool is_unicast(const struct lw_addr *a)
 static void emit_conn(struct lw_sensor *s, const struct lw_packet *pkt)
 {
 	struct lw_fact f;
+	char prefix[LW_NFLOG_PREFIX_MAX + 1];
 	bool outbound = lw_sensor_is_home(s, &pkt->src_ip) &&
 	    !lw_sensor_is_home(s, &pkt->dst_ip) && is_unicast(&pkt->dst_ip);
 
@@ -69,6 +70,9 @@ static void emit_conn(struct lw_sensor *s, const struct lw_packet *pkt)
 	lw_fact_mac(&f, LW_CONN_SRC_MAC, pkt->src_mac);
 	if (pkt->layers & LW_L_VLAN)
 		lw_fact_num(&f, LW_CONN_VLAN, pkt->vlan);
+	if (pkt->nflog_prefix)	/* which firewall rule logged it */
+		lw_fact_str(&f, LW_CONN_NFLOG_PREFIX, lw_packet_nflog_prefix(pkt,
+		    prefix, sizeof prefix));
 	lw_sensor_emit(s, &f);
 }
 

@@ -16,7 +16,15 @@
 #define PPPOE_HDR_LEN	8	/* 6 bytes PPPoE + 2 bytes PPP protocol */
 #define NFLOG_HDR_LEN	4
 #define NFLOG_TLV_LEN	4
+#define NFLOG_TYPE_MASK	0x3fff	/* without the nested, byte order bits */
+#define NFULA_HWADDR	8	/* linux/netfilter/nfnetlink_log.h */
 #define NFULA_PAYLOAD	9
+#define NFULA_PREFIX	10
+#define NFULA_HWTYPE	15
+#define NFULA_HWHEADER	16
+#define NFPROTO_IPV4	2
+#define NFPROTO_ARP	3
+#define NFPROTO_IPV6	10
 #define ARPHRD_ETHER	1
 #define PKTAP_MIN_LEN	8	/* length + inner link type */
 
@@ -229,43 +237,114 @@ static enum lw_malformed decode_ppp(struct lw_packet *pkt, struct cursor *c)
 }
 
 /*
- * NFLOG: a 4-byte header then TLVs (length and type little-endian, as
- * Linux writes them, each padded to 4 bytes).  The packet is in the
- * NFULA_PAYLOAD TLV.  Every TLV advances by at least 4 bytes, so the
- * walk ends within caplen/4 steps.
+ * NFLOG: a 4-byte header (family, version, group in network order) then
+ * TLVs (length and type little-endian, as Linux writes them, each padded
+ * to 4 bytes).  Besides the packet (NFULA_PAYLOAD, from L3 on) the walk
+ * keeps the rule's log prefix and the sender's MAC (NFULA_HWADDR, and
+ * the destination from an Ethernet NFULA_HWHEADER), which the kernel
+ * sends only for packets that came in on an interface.  Every TLV
+ * advances by at least 4 bytes, so the walk ends within caplen/4 steps.
  */
+struct nflog_tlvs {
+	struct cursor payload;
+	bool	 has_payload;
+	uint16_t hwtype;
+};
+
+static void nflog_prefix(struct lw_packet *pkt, const uint8_t *body,
+    uint32_t len)
+{
+	const uint8_t *nul = memchr(body, 0, len);
+
+	if (nul)
+		len = (uint32_t)(nul - body);
+	if (len > LW_NFLOG_PREFIX_MAX)
+		len = LW_NFLOG_PREFIX_MAX;
+	pkt->nflog_prefix = len ? body : NULL;
+	pkt->nflog_prefix_len = (uint16_t)len;
+}
+
+/* One attribute other than the payload; body is captured whole. */
+static void nflog_attr(struct lw_packet *pkt, struct nflog_tlvs *t,
+    uint16_t type, const uint8_t *body, uint32_t len)
+{
+	switch (type) {
+	case NFULA_PREFIX:
+		nflog_prefix(pkt, body, len);
+		break;
+	case NFULA_HWADDR:	/* be16 length, 2 pad, 8 address bytes */
+		if (len >= 4 + 6 && rd16(body) == 6)
+			pkt->src_mac = body + 4;
+		break;
+	case NFULA_HWTYPE:
+		if (len >= 2)
+			t->hwtype = rd16(body);
+		break;
+	case NFULA_HWHEADER:	/* the MAC header: dst, src, type */
+		if (t->hwtype == ARPHRD_ETHER && len >= ETH_HDR_LEN) {
+			pkt->dst_mac = body;
+			pkt->src_mac = body + 6;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static enum lw_malformed nflog_payload(struct lw_packet *pkt,
+    uint8_t family, struct cursor *in)
+{
+	if (family == NFPROTO_IPV6)
+		return lw_decode_ipv6(pkt, in);
+	if (family == NFPROTO_IPV4)
+		return lw_decode_ipv4(pkt, in);
+	if (family == NFPROTO_ARP)
+		return lw_decode_arp(pkt, in);
+	return lw_decode_ip_any(pkt, in);	/* inet, bridge: by version */
+}
+
 static enum lw_malformed decode_nflog(struct lw_packet *pkt,
     struct cursor *c)
 {
+	struct nflog_tlvs t = { .has_payload = false };
+
 	if (c->cap < NFLOG_HDR_LEN)
 		return fail(pkt, LW_MF_TRUNCATED_LINK);
 	uint8_t family = c->p[0];
+	pkt->nflog_group = rd16(c->p + 2);
 	cursor_skip(c, NFLOG_HDR_LEN);
 	while (c->cap >= NFLOG_TLV_LEN) {
 		uint16_t len = rd16le(c->p);
-		uint16_t type = rd16le(c->p + 2);
-		if (len < NFLOG_TLV_LEN)
+		uint16_t type = rd16le(c->p + 2) & NFLOG_TYPE_MASK;
+		if (len < NFLOG_TLV_LEN) {
+			if (t.has_payload)
+				break;	/* damage after the packet */
 			return fail(pkt, LW_MF_BAD_LINK);
-		if (type == NFULA_PAYLOAD) {
-			uint32_t body = len - NFLOG_TLV_LEN;
-			cursor_skip(c, NFLOG_TLV_LEN);
+		}
+		uint32_t body = len - NFLOG_TLV_LEN;
+		uint32_t step = ((uint32_t)len + 3u) & ~3u;
+		if (type == NFULA_PAYLOAD && !t.has_payload) {
 			/* snapped: decode what is there, but judge length
 			 * fields against what the TLV says was sent */
-			struct cursor in = { c->p,
-			    body < c->cap ? body : c->cap,
-			    body < c->wire ? body : c->wire };
-			if (family == 10)
-				return lw_decode_ipv6(pkt, &in);
-			if (family == 2)
-				return lw_decode_ipv4(pkt, &in);
-			return lw_decode_ip_any(pkt, &in);
-		}
-		uint32_t step = ((uint32_t)len + 3u) & ~3u;
-		if (step > c->cap)
+			uint32_t cap = c->cap - NFLOG_TLV_LEN;
+			t.payload.p = c->p + NFLOG_TLV_LEN;
+			t.payload.cap = body < cap ? body : cap;
+			uint32_t wire = c->wire > NFLOG_TLV_LEN ?
+			    c->wire - NFLOG_TLV_LEN : 0;
+			t.payload.wire = body < wire ? body : wire;
+			t.has_payload = true;
+		} else if (body <= c->cap - NFLOG_TLV_LEN)
+			nflog_attr(pkt, &t, type, c->p + NFLOG_TLV_LEN, body);
+		if (step > c->cap) {
+			if (t.has_payload)
+				break;	/* the payload was snapped */
 			return fail(pkt, LW_MF_TRUNCATED_LINK);
+		}
 		cursor_skip(c, step);
 	}
-	return pkt->malformed;
+	if (!t.has_payload)
+		return pkt->malformed;
+	return nflog_payload(pkt, family, &t.payload);
 }
 
 /*
@@ -292,6 +371,22 @@ static enum lw_malformed decode_pktap(struct lw_packet *pkt,
 	    inner == LW_LINK_RAW_ALT2)
 		return lw_decode_ip_any(pkt, c);
 	return pkt->malformed;	/* another inner type: not decoded */
+}
+
+const char *lw_packet_nflog_prefix(const struct lw_packet *pkt, char *buf,
+    size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return "";
+	/* Printable ASCII only: the text goes into JSON, logs and MQTT. */
+	for (uint16_t i = 0; i < pkt->nflog_prefix_len && n + 1 < len; i++) {
+		uint8_t ch = pkt->nflog_prefix[i];
+		buf[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 enum lw_malformed lw_decode(struct lw_packet *pkt, const uint8_t *data)

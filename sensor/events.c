@@ -271,6 +271,16 @@ static void packet_l4(json_t *ev, const struct lw_packet *pkt)
 	}
 }
 
+static void packet_nflog(json_t *ev, const struct lw_packet *pkt)
+{
+	char prefix[LW_NFLOG_PREFIX_MAX + 1];
+
+	json_object_set_new(ev, "nflog_group", json_integer(pkt->nflog_group));
+	if (pkt->nflog_prefix)
+		json_object_set_new(ev, "nflog_prefix", json_string(
+		    lw_packet_nflog_prefix(pkt, prefix, sizeof prefix)));
+}
+
 json_t *lw_event_packet(const struct lw_packet *pkt)
 {
 	json_t *ev = lw_event_new(LW_EV_PACKET, pkt->ts_ns);
@@ -281,6 +291,8 @@ json_t *lw_event_packet(const struct lw_packet *pkt)
 	lw_json_set_mac(ev, "dest_mac", pkt->dst_mac);
 	if (pkt->layers & LW_L_VLAN)
 		json_object_set_new(ev, "vlan", json_integer(pkt->vlan));
+	if (pkt->linktype == LW_LINK_NFLOG)
+		packet_nflog(ev, pkt);
 	if (pkt->layers & LW_L_ARP) {
 		json_object_set_new(ev, "arp_op", json_integer(pkt->arp_op));
 		lw_json_set_addr(ev, "arp_spa", &pkt->arp_spa);

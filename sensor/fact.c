@@ -87,6 +87,7 @@ static const struct lw_field_def conn_fields[LW_CONN_NFIELDS] = {
 	[LW_CONN_OUTBOUND] = { "outbound", LW_FK_BOOL },
 	[LW_CONN_SRC_MAC] = { "src_mac", LW_FK_MAC },
 	[LW_CONN_VLAN] = { "vlan", LW_FK_INT },
+	[LW_CONN_NFLOG_PREFIX] = { "nflog_prefix", LW_FK_STR },
 };
 
 static const struct lw_field_def pressure_fields[LW_TP_NFIELDS] = {

@@ -293,19 +293,26 @@ static json_t *dns_errors_json(const struct lw_sensor *s)
 	return obj;
 }
 
+json_t *lw_sensor_stats_event(const struct lw_sensor *s)
+{
+	json_t *ev = lw_event_new(LW_EV_STATS, lw_sensor_now(s));
+
+	lw_stats_to_json(&s->stats, ev);
+	json_object_set_new(ev, "dns_messages",
+	    json_integer((json_int_t)s->dns.messages));
+	json_object_set_new(ev, "dns_errors", dns_errors_json(s));
+	json_object_set_new(ev, "tables", tables_json(s));
+	if (s->stats_hook)
+		s->stats_hook(s->stats_ctx, ev);
+	return ev;
+}
+
 bool lw_sensor_finish(struct lw_sensor *s, char *err, size_t errlen)
 {
 	lw_inventory_flush(&s->inventory, s);
 	check_pressure(s);
-	if (lw_writer_wants(s->writer, LW_EV_STATS)) {
-		json_t *ev = lw_event_new(LW_EV_STATS, lw_sensor_now(s));
-		lw_stats_to_json(&s->stats, ev);
-		json_object_set_new(ev, "dns_messages",
-		    json_integer((json_int_t)s->dns.messages));
-		json_object_set_new(ev, "dns_errors", dns_errors_json(s));
-		json_object_set_new(ev, "tables", tables_json(s));
-		lw_writer_put(s->writer, ev);
-	}
+	if (lw_writer_wants(s->writer, LW_EV_STATS))
+		lw_writer_put(s->writer, lw_sensor_stats_event(s));
 	if (!s->state_dir)
 		return true;
 	json_t *doc = json_pack("{s:s, s:i, s:o, s:o}", "kind", "sensor",

@@ -54,6 +54,10 @@ void lw_stats_count(struct lw_stats *stats, const struct lw_packet *pkt)
 		stats->last_ns = pkt->ts_ns;
 	stats->bytes += pkt->wirelen;
 	stats->captured += pkt->caplen;
+	/* Live sources of several link types deliver in turn. */
+	if (stats->nlinks && stats->links[stats->cur_link].linktype !=
+	    pkt->linktype)
+		lw_stats_begin_link(stats, pkt->linktype);
 	if (stats->nlinks)
 		stats->links[stats->cur_link].packets++;
 	for (unsigned i = 0; i < LW_P_COUNT; i++)

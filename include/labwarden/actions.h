@@ -42,6 +42,7 @@ struct lw_action_rec {
 	uint64_t retry_after_ns;
 	bool	 releasing;
 	bool	 needs_restore;
+	bool	 verifying;	/* needs_restore came from verify_every */
 };
 
 struct lw_action_log {

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "labwarden/backend.h"
 #include "labwarden/http.h"
 #include "labwarden/section.h"
@@ -46,6 +48,9 @@ bool	 lw_be_target(const struct lw_target *t, struct lw_be_addrs *out,
 /* Common keys (LW_BACKEND_COMMON_KEYS) checked for `labwarden check`:
  * lw_backend_common_check, and that ca_file can be read. */
 void	 lw_be_check_common(struct lw_section *sec, struct lw_diag *diag);
+/* insecure: true in sec (a bad value is false here; lw_be_check_common
+ * reports it): whether an http:// url may be taken. */
+bool	 lw_be_insecure(struct lw_section *sec);
 /* A secret's error (from lw_section_secret) at the key that is there:
  * base, base_file or base_env, else the section. */
 void	 lw_be_secret_error(struct lw_section *sec, const char *base,
@@ -68,6 +73,11 @@ struct lw_http *lw_be_http_open(struct lw_backend *be,
  */
 enum lw_be_status lw_be_send(struct lw_http *h, const struct lw_http_req *req,
 	    const char *summary, struct lw_http_resp *resp,
+	    struct lw_be_result *res);
+/* A reply's body as JSON, or NULL with res->detail saying what was
+ * wrong with the reply to what (empty, not JSON, too deep: jansson's
+ * own checks).  The caller drops the reference. */
+json_t	*lw_be_json(const struct lw_http_resp *resp, const char *what,
 	    struct lw_be_result *res);
 /* printf into res->detail. */
 void	 lw_be_detail(struct lw_be_result *res, const char *fmt, ...)

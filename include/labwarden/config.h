@@ -37,9 +37,10 @@ struct lw_source {
 	char	*iface;		/* pcap: the interface */
 	uint64_t group;		/* nflog: the group */
 	char	*filter;	/* BPF, or NULL */
-	uint64_t snaplen;	/* 0: the default (262144) */
-	uint64_t buffer_mb;	/* kernel buffer, 0: the default (4) */
+	uint64_t snaplen;	/* 0: the default (pcap 9216, NFLOG 65535) */
+	uint64_t buffer_mb;	/* kernel buffer, 0: the default (16) */
 	bool	 promiscuous;	/* default true: a mirror port */
+	bool	 immediate;	/* default true: no batching delay */
 };
 
 struct lw_config {
@@ -62,6 +63,8 @@ struct lw_config {
 
 	struct lw_source sources[LW_MAX_SOURCES];
 	size_t	 nsources;
+	char	*user;			/* user: run switches to it */
+	uint64_t stats_interval_ns;	/* stats_interval: (60s), 0: never */
 
 	/* Sensing (extensions to the interface's keys). */
 	char	*oui_dir;		/* inventory.oui_dir */
@@ -87,6 +90,8 @@ struct lw_config {
 	uint64_t max_per_hour;			/* actions.max_per_hour */
 	uint64_t soft_allow_ns;			/* actions.soft_allow */
 	uint64_t action_queue;			/* actions.queue (64) */
+	uint64_t action_verify_ns;		/* actions.verify_every (10m); 0:
+					 * only at start */
 	/* actions.never: IPs, prefixes and MACs never actioned, as
 	 * written (checked at load). */
 	char	*action_never[LW_MAX_LISTS];

@@ -115,6 +115,13 @@ struct lw_packet {
 	uint8_t	 vlan_tags;	/* number of tags walked */
 	uint16_t ethertype;	/* innermost ethertype (after tags) */
 
+	/* NFLOG (DLT_NFLOG): the group and the rule's log prefix, which
+	 * points into the frame, is not NUL-terminated and may hold any
+	 * byte (see lw_packet_nflog_prefix); NULL when absent or empty. */
+	uint16_t nflog_group;
+	uint16_t nflog_prefix_len;
+	const uint8_t *nflog_prefix;
+
 	/* ARP (Ethernet/IPv4 only) */
 	uint16_t arp_op;
 	const uint8_t *arp_sha;	/* sender hardware address, 6 bytes */
@@ -158,6 +165,14 @@ enum lw_malformed lw_decode(struct lw_packet *pkt, const uint8_t *data);
 
 /* Stable snake_case name of a malformed reason ("truncated_ip"...). */
 const char *lw_malformed_name(enum lw_malformed reason);
+
+/* The longest NFLOG prefix kept (the kernel allows 127 characters). */
+#define LW_NFLOG_PREFIX_MAX 127
+
+/* The NFLOG prefix as printable ASCII (other bytes become '?'), NUL-
+ * terminated in buf; "" when the packet has none. */
+const char *lw_packet_nflog_prefix(const struct lw_packet *pkt, char *buf,
+	    size_t len);
 
 /* Format an address as text; buf must hold at least 46 bytes. */
 const char *lw_addr_str(const struct lw_addr *addr, char *buf, size_t len);

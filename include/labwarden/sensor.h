@@ -49,6 +49,9 @@ struct lw_sensor {
 	/* Called once a second of clock time (schedules). */
 	void	(*on_tick)(void *ctx, uint64_t now_ns);
 	void	*tick_ctx;
+	/* Adds the source's own figures (live drops) to a stats event. */
+	void	(*stats_hook)(void *ctx, json_t *event);
+	void	*stats_ctx;
 
 	/* Reference data, loaded once. */
 	struct lw_oui oui;
@@ -90,6 +93,8 @@ void	 lw_sensor_idle(struct lw_sensor *s);
 /* End of input: pending facts, the stats event, state saved.  False
  * (message in err) only when saving state failed. */
 bool	 lw_sensor_finish(struct lw_sensor *s, char *err, size_t errlen);
+/* A stats event with the counts so far (the caller writes it). */
+json_t	*lw_sensor_stats_event(const struct lw_sensor *s);
 /* Table sizes and evictions, for --stats. */
 void	 lw_sensor_print_tables(const struct lw_sensor *s, FILE *out);
 

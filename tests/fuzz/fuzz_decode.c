@@ -51,6 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lw_mac_str(pkt.dst_mac, text, sizeof text);
 	lw_addr_str(&pkt.src_ip, text, sizeof text);
 	lw_addr_str(&pkt.arp_spa, text, sizeof text);
+	if (pkt.nflog_prefix && (pkt.nflog_prefix < frame ||
+	    pkt.nflog_prefix + pkt.nflog_prefix_len > frame + len))
+		abort();
+	char prefix[LW_NFLOG_PREFIX_MAX + 1];
+	if (strlen(lw_packet_nflog_prefix(&pkt, prefix, sizeof prefix)) !=
+	    pkt.nflog_prefix_len)
+		abort();
 	if (pkt.payload_len) {
 		if (pkt.payload < frame || pkt.payload + pkt.payload_len >
 		    frame + len)

@@ -28,7 +28,8 @@ import tempfile
 
 from lwtest import check, finish, run
 
-LAB, ATTACKER = "lw-t211-lab", "lw-t211-att"
+# With the pid: the same test running in another checkout keeps its own.
+LAB, ATTACKER = f"lw-t211-lab-{os.getpid()}", f"lw-t211-att-{os.getpid()}"
 
 
 def sh(*argv, check_rc=True):
@@ -37,6 +38,16 @@ def sh(*argv, check_rc=True):
     if check_rc and res.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
     return res
+
+
+def netns_allowed():
+    """Can this process make network namespaces?  Tried on a name of
+    its own, so a run of this test in another tree is left alone."""
+    name = f"lw-t211-probe-{os.getpid()}"
+    probe = sh("ip", "netns", "add", name, check_rc=False)
+    if probe.returncode == 0:
+        sh("ip", "netns", "del", name, check_rc=False)
+    return probe.returncode == 0, probe.stderr.strip()
 
 
 def netns_up():
@@ -154,11 +165,9 @@ def main():
         rules_dir = os.path.join(tmp, "rules")
         shutil.copytree(rules, rules_dir)
         shutil.copy(extra, rules_dir)
-        probe = sh("ip", "netns", "add", LAB, check_rc=False)
-        sh("ip", "netns", "del", LAB, check_rc=False)
-        if probe.returncode != 0:
-            print(f"skipped: cannot make network namespaces here "
-                  f"({probe.stderr.strip()})")
+        allowed, why = netns_allowed()
+        if not allowed:
+            print(f"skipped: cannot make network namespaces here ({why})")
             sys.exit(77)
         try:
             netns_up()

@@ -13,6 +13,8 @@ down the address it went to.  Checked with ping and TCP connects:
     time (the kernel's timeout; the restart neither extends nor resets
     it) and the quarantine made before the restart is still in force,
     with the time it had left;
+  - a quarantine the kernel lost (set flushed) while labwarden ran is put
+    back within actions.verify_every, with the time it had left;
   - a quarantine the kernel lost (set flushed) while labwarden was down
     is put back at the next start with the time it had left;
   - the router's own address is refused, never actioned;
@@ -36,8 +38,9 @@ import time
 
 from lwtest import check, finish, run
 
-CL1, CL2, RTR, OUT = ("lw-t213-cl1", "lw-t213-cl2", "lw-t213-rtr",
-                      "lw-t213-out")
+# With the pid: the same test running in another checkout keeps its own.
+CL1, CL2, RTR, OUT = (f"lw-t213-{n}-{os.getpid()}" for n in
+                      ("cl1", "cl2", "rtr", "out"))
 CL1_IP, CL2_IP, OUT_IP, RTR_IP = ("10.213.1.10", "10.213.1.11",
                                   "10.213.2.20", "10.213.1.1")
 LOCK_S = 8
@@ -79,6 +82,16 @@ def sh(*argv, check_rc=True):
     if check_rc and res.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
     return res
+
+
+def netns_allowed():
+    """Can this process make network namespaces?  Tried on a name of
+    its own, so a run of this test in another tree is left alone."""
+    name = f"lw-t213-probe-{os.getpid()}"
+    probe = sh("ip", "netns", "add", name, check_rc=False)
+    if probe.returncode == 0:
+        sh("ip", "netns", "del", name, check_rc=False)
+    return probe.returncode == 0, probe.stderr.strip()
 
 
 def netns_up():
@@ -166,7 +179,10 @@ class Labwarden:
     """labwarden run in the router namespace; stderr kept per start."""
 
     def __init__(self, lw, cfg, rules, events, tmp):
-        self.argv = ["ip", "netns", "exec", RTR, lw, "run", "-c", cfg,
+        # --user root: the test's files live in a 0700 temporary
+        # directory; t228 covers running as an unprivileged user.
+        self.argv = ["ip", "netns", "exec", RTR, lw, "run", "--user",
+                     "root", "-c", cfg,
                      "-r", rules, "-o", events, "--emit", "scene,action"]
         self.tmp, self.proc, self.starts = tmp, None, 0
         self.err_path = None
@@ -227,6 +243,7 @@ def scenario(lw, tmp):
                 "  protected: [10.213.2.1]\n"
                 "sources:\n  - pcap: br213\n"
                 f"state_dir: {state}\n"
+                "actions:\n  verify_every: 2s\n"
                 "backends:\n  local: { type: nft }\n")
     ev_path = os.path.join(tmp, "events.jsonl")
     listener = subprocess.Popen(["ip", "netns", "exec", OUT,
@@ -310,6 +327,18 @@ def scenario(lw, tmp):
               f"({q_left} s after {q_age:.1f} s)")
         check(not ping(CL2), "client 2 is cut off again")
 
+        # ... and while it runs: actions.verify_every puts it back
+        sh("ip", "netns", "exec", RTR, "nft", "flush", "set", "inet",
+           "labwarden", "quarantine_mac")
+        lost_at = time.monotonic()
+        q_left = wait_for(lambda: elements("quarantine_mac").get(cl2_mac),
+                          6)
+        took = time.monotonic() - lost_at
+        check(q_left and q_left <= 3600 - int(time.monotonic() - q_at) + 1
+              and took <= 4.5, f"a quarantine flushed while labwarden "
+              f"runs is put back within verify_every ({took:.1f} s, "
+              f"{q_left} s left)")
+
         # a person releases it while labwarden runs
         rel = run(["ip", "netns", "exec", RTR, lw, "release", cl2_mac,
                    "-c", cfg])
@@ -346,6 +375,7 @@ def scenario(lw, tmp):
             ("scene:t213-lock", "lockdown", "done"),
             ("scene:t213-own", "lockdown", "refused"),
             ("restore", "quarantine", "done"),
+            ("verify", "quarantine", "done"),
             ("expiry", "release", "done"),
             ("cli", "release", "done")}
     check(want <= origins, f"the audit log has every attempt by origin "
@@ -360,11 +390,9 @@ def main():
     if os.geteuid() != 0 or not shutil.which("nft"):
         print("skipped: needs root and nft")
         sys.exit(77)
-    probe = sh("ip", "netns", "add", RTR, check_rc=False)
-    sh("ip", "netns", "del", RTR, check_rc=False)
-    if probe.returncode != 0:
-        print(f"skipped: cannot make network namespaces here "
-              f"({probe.stderr.strip()})")
+    allowed, why = netns_allowed()
+    if not allowed:
+        print(f"skipped: cannot make network namespaces here ({why})")
         sys.exit(77)
     with tempfile.TemporaryDirectory() as tmp:
         try:

@@ -27,7 +27,7 @@ import tempfile
 
 from lwtest import check, finish, json_lines, run, sanitizer_report
 
-NS = "lw-t214-lab"
+NS = f"lw-t214-lab-{os.getpid()}"    # another checkout's run keeps its own
 GW_MAC, GW_IP = "00:1d:7e:d6:00:01", "192.168.214.1"
 SPOOFER = "00:1d:7e:d6:00:66"
 CAP = 5

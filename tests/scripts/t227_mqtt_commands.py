@@ -240,9 +240,10 @@ def inside(lw, pcaps):
                       '"192.168.1.66"}', qos=1, retain=True)
         time.sleep(0.3)
         out = os.path.join(tmp, "events.jsonl")
-        proc = subprocess.Popen([lw, "run", "-c", config(tmp, pcaps,
-                                 broker.port, state), "-o", out, "--emit",
-                                 "action"], stdout=subprocess.PIPE,
+        cfg = config(tmp, pcaps, broker.port, state)
+        proc = subprocess.Popen([lw, "run", "--user", "root", "-c", cfg,
+                                 "-o", out, "--emit", "action"],
+                                stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
             got = watch.wait(lambda m: m.topic == ROOT + "/result",

@@ -158,6 +158,7 @@ static const char base_config[] =
 "  max_per_hour: %u\n"
 "  queue: %u\n"
 "  never: [203.0.113.0/28, '02:00:00:00:00:99']\n"
+"  verify_every: 0s\n"	/* test_verify_every turns it on */
 "backends:\n"
 "  router: { type: webhook, retries: 2, timeout: 2s }\n"
 "  other: { type: webhook, retries: 0 }\n";
@@ -314,7 +315,8 @@ static unsigned calls(const char *op)
 }
 
 /* Lines of audit.jsonl whose outcome is this. */
-static unsigned audited(const char *outcome)
+/* Audit records whose field key is value. */
+static unsigned audited_where(const char *key, const char *value)
 {
 	char path[128], line[4096];
 	unsigned n = 0;
@@ -326,14 +328,18 @@ static unsigned audited(const char *outcome)
 	while (fgets(line, sizeof line, f)) {
 		json_error_t jerr;
 		json_t *o = json_loads(line, 0, &jerr);
-		const char *got = json_string_value(json_object_get(o,
-		    "outcome"));
-		n += got && strcmp(got, outcome) == 0;
+		const char *got = json_string_value(json_object_get(o, key));
+		n += got && strcmp(got, value) == 0;
 		assert_null(strstr(line, "password"));
 		json_decref(o);
 	}
 	fclose(f);
 	return n;
+}
+
+static unsigned audited(const char *outcome)
+{
+	return audited_where("outcome", outcome);
 }
 
 static void script(unsigned n, ...)
@@ -753,6 +759,39 @@ static void test_restore_keeps_time_left(void **state)
 	teardown_rig();
 }
 
+/* actions.verify_every: what a device lost while we ran is put back
+ * with the time it had left; what it still holds is left alone. */
+static void test_verify_every(void **state)
+{
+	(void)state;
+
+	setup_rig(20, 8, true);
+	rig.cfg.action_verify_ns = 60 * SEC;
+	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.80", NULL,
+	    true, T0, 3600, NULL), "pending");
+	settle(T0);
+	settle(T0 + 30 * SEC);			/* not due yet */
+	assert_int_equal(calls("has"), 0);
+	settle(T0 + 61 * SEC);			/* due: asks, finds it lost */
+	settle(T0 + 61 * SEC);
+	assert_int_equal(calls("has"), 1);
+	assert_int_equal(calls("block"), 2);
+	unsigned seen = 0;
+	for (unsigned i = 0; i < fake.ncalls; i++)
+		if (strcmp(fake.calls[i].op, "block") == 0 && seen++ == 1)
+			assert_true(fake.calls[i].seconds <= 3540 &&
+			    fake.calls[i].seconds >= 3535);
+	fake.has_answer = true;			/* the device holds it now */
+	settle(T0 + 122 * SEC);
+	settle(T0 + 122 * SEC);
+	assert_int_equal(calls("has"), 2);
+	assert_int_equal(calls("block"), 2);
+	/* both checks audited: the re-apply, and the "still there" */
+	assert_int_equal(audited_where("origin", "verify"), 2);
+	assert_int_equal(audited_where("request", "POST /fake/block"), 2);
+	teardown_rig();
+}
+
 static void test_dry_run(void **state)
 {
 	json_t *out;
@@ -882,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_release_where_recorded),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_restore_keeps_time_left),
+		cmocka_unit_test(test_verify_every),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_hostile_state),

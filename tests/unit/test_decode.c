@@ -678,6 +678,7 @@ static bool pointers_inside(const struct lw_packet *pkt, const uint8_t *data,
 	    inside(pkt->dst_mac, pkt->dst_mac ? 6 : 0, data, n) &&
 	    inside(pkt->arp_sha, pkt->arp_sha ? 6 : 0, data, n) &&
 	    inside(pkt->arp_tha, pkt->arp_tha ? 6 : 0, data, n) &&
+	    inside(pkt->nflog_prefix, pkt->nflog_prefix_len, data, n) &&
 	    inside(pkt->payload, pkt->payload_len, data, n);
 }
 
@@ -1466,6 +1467,97 @@ static void test_nflog(void **state)
 	tail_ipv6_udp(&p);
 	pb_finish(&p);
 	expect_decode(&p, LW_LINK_NFLOG, LW_OK, LW_L_IPV6 | LW_L_UDP);
+}
+
+/*
+ * NFLOG as the kernel sends it for a packet that came in on Ethernet:
+ * packet header, prefix, hardware address, type and header, then the
+ * payload; group 300.  0 header | 4 PACKET_HDR | 12 PREFIX "lw-test" |
+ * 24 HWADDR | 40 HWTYPE | 48 HWHEADER | 68 PAYLOAD | 72 IPv4 | 92 UDP
+ */
+static void build_nflog_hw(struct pb *p)
+{
+	pb_init(p);
+	putn(p, "\x02\x00\x01\x2c", 4);
+	put_tlv_le(p, 8, 1);			/* NFULA_PACKET_HDR */
+	putn(p, "\x08\x00\x01\x00", 4);	/* IPv4, hook input */
+	put_tlv_le(p, 4 + 8, 10);		/* NFULA_PREFIX "lw-test\0" */
+	putn(p, "lw-test\0", 8);
+	put_tlv_le(p, 4 + 12, 8);		/* NFULA_HWADDR */
+	putn(p, "\x00\x06\x00\x00", 4);
+	putn(p, mac_a, 6);
+	putn(p, "\x00\x00", 2);
+	put_tlv_le(p, 4 + 2, 15);		/* NFULA_HWTYPE: Ethernet */
+	putn(p, "\x00\x01\x00\x00", 4);
+	put_tlv_le(p, 4 + 14, 16);		/* NFULA_HWHEADER */
+	putn(p, mac_b, 6);
+	putn(p, mac_a, 6);
+	putn(p, "\x08\x00\x00\x00", 4);
+	put_tlv_le(p, 4 + 32, 9);		/* NFULA_PAYLOAD */
+	tail_ipv4_udp(p);
+	pb_finish(p);
+}
+
+static void test_nflog_meta(void **state)
+{
+	struct pb p;
+	struct frame f;
+	char text[LW_NFLOG_PREFIX_MAX + 1];
+	(void)state;
+
+	build_nflog_hw(&p);
+	assert_int_equal(decode_frame(&f, &p, LW_LINK_NFLOG), LW_OK);
+	assert_int_equal(f.pkt.layers, LW_L_IPV4 | LW_L_UDP);
+	assert_int_equal(f.pkt.nflog_group, 300);
+	assert_int_equal(f.pkt.nflog_prefix_len, 7);
+	assert_string_equal(lw_packet_nflog_prefix(&f.pkt, text, sizeof text),
+	    "lw-test");
+	assert_memory_equal(f.pkt.src_mac, mac_a, 6);
+	assert_memory_equal(f.pkt.dst_mac, mac_b, 6);
+	frame_free(&f);
+
+	/* the hardware header of another link type: only HWADDR counts */
+	p.b[44] = 0x02;				/* HWTYPE 0x0201 */
+	assert_int_equal(decode_frame(&f, &p, LW_LINK_NFLOG), LW_OK);
+	assert_memory_equal(f.pkt.src_mac, mac_a, 6);
+	assert_null(f.pkt.dst_mac);
+	frame_free(&f);
+	/* an address that is not 6 bytes long is no MAC */
+	p.b[29] = 8;
+	assert_int_equal(decode_frame(&f, &p, LW_LINK_NFLOG), LW_OK);
+	assert_null(f.pkt.src_mac);
+	frame_free(&f);
+
+	/* a prefix without its NUL, with bytes that are not text, cut to
+	 * the buffer it is written into */
+	memcpy(p.b + 16, "a\"\x01\xff" "bcde", 8);
+	assert_int_equal(decode_frame(&f, &p, LW_LINK_NFLOG), LW_OK);
+	assert_int_equal(f.pkt.nflog_prefix_len, 8);
+	assert_string_equal(lw_packet_nflog_prefix(&f.pkt, text, sizeof text),
+	    "a\"??bcde");
+	assert_string_equal(lw_packet_nflog_prefix(&f.pkt, text, 4), "a\"?");
+	frame_free(&f);
+	/* an empty prefix is none */
+	p.b[16] = 0;
+	assert_int_equal(decode_frame(&f, &p, LW_LINK_NFLOG), LW_OK);
+	assert_null(f.pkt.nflog_prefix);
+	assert_string_equal(lw_packet_nflog_prefix(&f.pkt, text, sizeof text),
+	    "");
+	frame_free(&f);
+
+	/* attributes after a snapped payload are not looked for; a damaged
+	 * attribute after the payload does not spoil the packet */
+	build_nflog_hw(&p);
+	put_tlv_le(&p, 2, 11);			/* shorter than its header */
+	expect_decode(&p, LW_LINK_NFLOG, LW_OK, LW_L_IPV4 | LW_L_UDP);
+	/* every cut keeps the pointers inside the capture */
+	build_nflog_hw(&p);
+	for (size_t cut = 0; cut <= p.n; cut++) {
+		(void)decode_frame_len(&f, &p, LW_LINK_NFLOG, cut, p.n);
+		if (cut < 16)
+			assert_null(f.pkt.nflog_prefix);
+		frame_free(&f);
+	}
 }
 
 static void test_pktap(void **state)
@@ -2594,6 +2686,7 @@ int main(void)
 		cmocka_unit_test(test_pppoe_session),
 		cmocka_unit_test(test_llc_snap),
 		cmocka_unit_test(test_nflog),
+		cmocka_unit_test(test_nflog_meta),
 		cmocka_unit_test(test_pktap),
 		cmocka_unit_test(test_link_types_supported_and_named),
 		cmocka_unit_test(test_unsupported_link_type_is_bad_link),
