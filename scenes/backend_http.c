@@ -131,19 +131,6 @@ bool lw_be_target(const struct lw_target *t, struct lw_be_addrs *out,
 	return false;
 }
 
-/* path relative to the config file's directory, into out. */
-static void config_relative(const struct lw_section *sec, const char *path,
-    char *out, size_t outlen)
-{
-	const char *slash = sec->file ? strrchr(sec->file, '/') : NULL;
-
-	if (path[0] == '/' || !slash)
-		snprintf(out, outlen, "%s", path);
-	else
-		snprintf(out, outlen, "%.*s/%s", (int)(slash - sec->file),
-		    sec->file, path);
-}
-
 void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
 {
 	char path[4096];
@@ -151,7 +138,7 @@ void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
 	lw_backend_common_check(sec, diag);
 	const char *ca = lw_section_str(sec, "ca_file", NULL);
 	if (ca && *ca) {
-		config_relative(sec, ca, path, sizeof path);
+		lw_section_path(sec, ca, path, sizeof path);
 		if (access(path, R_OK) != 0)
 			lw_section_error(sec, "ca_file", diag, "cannot read "
 			    "%s", path);
@@ -254,7 +241,7 @@ struct lw_http *lw_be_http_open(struct lw_backend *be,
 	if (!lw_backend_http_opts(be, sec, &opts, err, errlen))
 		return NULL;
 	if (opts.ca_file) {
-		config_relative(sec, opts.ca_file, ca_path, sizeof ca_path);
+		lw_section_path(sec, opts.ca_file, ca_path, sizeof ca_path);
 		opts.ca_file = ca_path;
 	}
 	struct lw_http *h = lw_http_new(&opts);

@@ -45,19 +45,6 @@ void key_conf_where(const struct key_conf *kc, char *buf, size_t len)
 		snprintf(buf, len, "file %s", kc->file);
 }
 
-/* path relative to the config file's directory, into out. */
-static void config_relative(const struct lw_section *sec, const char *path,
-    char *out, size_t outlen)
-{
-	const char *slash = sec->file ? strrchr(sec->file, '/') : NULL;
-
-	if (path[0] == '/' || !slash)
-		snprintf(out, outlen, "%s", path);
-	else
-		snprintf(out, outlen, "%.*s/%s", (int)(slash - sec->file),
-		    sec->file, path);
-}
-
 /* A diagnostic at key's position with a message of our own. */
 static void error_at(struct lw_section *sec, const char *key,
     struct lw_diag *diag, const char *msg)
@@ -95,7 +82,7 @@ static bool secret_src(struct lw_section *sec, const char *base,
 	snprintf(key, sizeof key, "%s_file", base);
 	const char *file = lw_section_str(sec, key, NULL);
 	if (file) {
-		config_relative(sec, file, src->file, sizeof src->file);
+		lw_section_path(sec, file, src->file, sizeof src->file);
 		snprintf(src->where, sizeof src->where, "%s.%s", sec->where,
 		    key);
 	} else {
@@ -194,7 +181,7 @@ static bool http_opts(struct lw_section *sec, const char *prefix,
 	const char *ca = lw_section_str(sec, key, NULL);
 	hc->ca_file[0] = '\0';
 	if (ca) {
-		config_relative(sec, ca, hc->ca_file, sizeof hc->ca_file);
+		lw_section_path(sec, ca, hc->ca_file, sizeof hc->ca_file);
 		if (access(hc->ca_file, R_OK) != 0) {
 			lw_section_error(sec, key, diag, "%s: %s", hc->ca_file,
 			    strerror(errno));
@@ -391,7 +378,7 @@ static bool store_read(const struct lw_config *cfg, struct lw_section *sec,
 			    "only for store: vault");
 			ok = false;
 		}
-		config_relative(sec, path, kc->file, sizeof kc->file);
+		lw_section_path(sec, path, kc->file, sizeof kc->file);
 		return ok;
 	}
 	if (!cfg->vault) {
