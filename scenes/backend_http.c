@@ -232,6 +232,44 @@ bool lw_be_base_url(const char *url, bool allow_http, char *out,
 	return true;
 }
 
+bool lw_be_read_url(struct lw_section *sec, bool path_ok, const char *hint,
+    char *out, size_t outlen, struct lw_diag *diag)
+{
+	char why[160];
+	const char *url = lw_section_need(sec, "url", diag);
+
+	if (!url)
+		return false;
+	bool ok = lw_be_base_url(url, lw_be_insecure(sec), out, outlen, why,
+	    sizeof why);
+	if (ok && !path_ok && strchr(strstr(out, "://") + 3, '/')) {
+		snprintf(why, sizeof why, "has a path");
+		ok = false;
+	}
+	if (ok)
+		return true;
+	if (hint)
+		lw_section_error(sec, "url", diag, "'%s' %s (%s)", url, why,
+		    hint);
+	else
+		lw_section_error(sec, "url", diag, "%s", why);
+	return false;
+}
+
+int lw_be_read_secret(struct lw_section *sec, const char *base,
+    bool required, char *buf, size_t buflen, struct lw_diag *diag)
+{
+	char err[1024];
+
+	if (lw_section_secret(sec, base, required, buf, buflen, err,
+	    sizeof err))
+		return 1;
+	if (!err[0])
+		return 0;
+	lw_be_secret_error(sec, base, err, diag);
+	return -1;
+}
+
 struct lw_http *lw_be_http_open(struct lw_backend *be,
     struct lw_section *sec, char *err, size_t errlen)
 {
@@ -249,6 +287,77 @@ struct lw_http *lw_be_http_open(struct lw_backend *be,
 		snprintf(err, errlen, "%s: cannot make an HTTP client",
 		    sec->where);
 	return h;
+}
+
+/* The section read into a fresh state; NULL on no memory. */
+static void *conf_read(const struct lw_be_conf *conf, struct lw_section *sec,
+    struct lw_diag *diag)
+{
+	void *state = calloc(1, conf->size);
+
+	if (!state)
+		return NULL;
+	lw_be_check_common(sec, diag);
+	conf->read(sec, state, diag);
+	lw_section_unused(sec, conf->keys, diag);
+	return state;
+}
+
+static struct lw_http **conf_http(const struct lw_be_conf *conf, void *state)
+{
+	return (struct lw_http **)(void *)((char *)state + conf->http_offset);
+}
+
+static void conf_free(const struct lw_be_conf *conf, void *state)
+{
+	lw_http_free(*conf_http(conf, state));
+	lw_be_wipe(state, conf->size);
+	free(state);
+}
+
+bool lw_be_conf_check(const struct lw_be_conf *conf, struct lw_section *sec,
+    struct lw_diag *diag)
+{
+	size_t before = diag->count;
+	void *state = conf_read(conf, sec, diag);
+
+	if (!state)
+		return false;
+	conf_free(conf, state);
+	return diag->count == before;
+}
+
+bool lw_be_conf_open(const struct lw_be_conf *conf, struct lw_backend *be,
+    struct lw_section *sec, char *err, size_t errlen)
+{
+	struct lw_diag diag;
+
+	lw_diag_init(&diag);
+	void *state = conf_read(conf, sec, &diag);
+	bool ok = state && diag.count == 0;
+	if (!state)
+		snprintf(err, errlen, "%s: out of memory", sec->where);
+	else if (!ok)
+		snprintf(err, errlen, "%s", diag.msgs[0]);
+	lw_diag_free(&diag);
+	if (ok && !(*conf_http(conf, state) = lw_be_http_open(be, sec, err,
+	    errlen)))
+		ok = false;
+	if (!ok) {
+		if (state)
+			conf_free(conf, state);
+		return false;
+	}
+	be->priv = state;
+	return true;
+}
+
+void lw_be_conf_close(const struct lw_be_conf *conf, struct lw_backend *be)
+{
+	if (!be->priv)
+		return;
+	conf_free(conf, be->priv);
+	be->priv = NULL;
 }
 
 void lw_be_detail(struct lw_be_result *res, const char *fmt, ...)

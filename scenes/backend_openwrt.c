@@ -21,6 +21,7 @@
  * lacks the call, which no further login changes.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,15 +117,10 @@ static void read_name(struct lw_section *sec, const char *key,
 static void ow_conf_access(struct ow *ow, struct lw_section *sec,
     struct lw_diag *diag)
 {
-	char base[400], why[160], err[768];
-	bool insecure = lw_be_insecure(sec);
+	char base[400];
 
-	const char *url = lw_section_need(sec, "url", diag);
-	if (url && !lw_be_base_url(url, insecure, base, sizeof base, why,
-	    sizeof why))
-		lw_section_error(sec, "url", diag, "'%s' %s (the router, e.g. "
-		    "https://192.168.1.1)", url, why);
-	else if (url)
+	if (lw_be_read_url(sec, true, "the router, e.g. https://192.168.1.1",
+	    base, sizeof base, diag))
 		endpoint(ow, base);
 	const char *user = lw_section_str(sec, "username", "root");
 	if (!*user || strlen(user) >= sizeof ow->user ||
@@ -132,9 +128,8 @@ static void ow_conf_access(struct ow *ow, struct lw_section *sec,
 		lw_section_error(sec, "username", diag, "'%s' is not a user "
 		    "name", user);
 	snprintf(ow->user, sizeof ow->user, "%s", user);
-	if (!lw_section_secret(sec, "password", true, ow->password,
-	    sizeof ow->password, err, sizeof err))
-		lw_be_secret_error(sec, "password", err, diag);
+	lw_be_read_secret(sec, "password", true, ow->password,
+	    sizeof ow->password, diag);
 }
 
 /* What to change: the mode, the set names, nft, the session. */
@@ -170,66 +165,34 @@ static void ow_conf_sets(struct ow *ow, struct lw_section *sec,
 		    "1d");
 }
 
-/* Every key of the section into ow; mistakes into diag. */
-static void ow_conf(struct ow *ow, struct lw_section *sec,
-    struct lw_diag *diag)
+/* Every key but the common ones into ow; mistakes into diag. */
+static void ow_conf(struct lw_section *sec, void *state, struct lw_diag *diag)
 {
-	lw_be_check_common(sec, diag);
-	ow_conf_access(ow, sec, diag);
-	ow_conf_sets(ow, sec, diag);
-	lw_section_unused(sec, ow_keys, diag);
+	ow_conf_access(state, sec, diag);
+	ow_conf_sets(state, sec, diag);
 }
+
+static const struct lw_be_conf ow_backend_conf = {
+	.size = sizeof(struct ow),
+	.http_offset = offsetof(struct ow, http),
+	.keys = ow_keys,
+	.read = ow_conf,
+};
 
 static bool ow_check(struct lw_section *sec, struct lw_diag *diag)
 {
-	struct ow *ow = calloc(1, sizeof *ow);
-	size_t before = diag->count;
-
-	if (!ow)
-		return false;
-	ow_conf(ow, sec, diag);
-	lw_be_wipe(ow->password, sizeof ow->password);
-	free(ow);
-	return diag->count == before;
+	return lw_be_conf_check(&ow_backend_conf, sec, diag);
 }
 
 static bool ow_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_diag diag;
-	struct ow *ow = calloc(1, sizeof *ow);
-
-	if (!ow) {
-		snprintf(err, errlen, "%s: out of memory", sec->where);
-		return false;
-	}
-	lw_diag_init(&diag);
-	ow_conf(ow, sec, &diag);
-	bool ok = diag.count == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s", diag.msgs[0]);
-	lw_diag_free(&diag);
-	if (ok && !(ow->http = lw_be_http_open(be, sec, err, errlen)))
-		ok = false;
-	if (!ok) {
-		lw_be_wipe(ow->password, sizeof ow->password);
-		free(ow);
-		return false;
-	}
-	be->priv = ow;
-	return true;
+	return lw_be_conf_open(&ow_backend_conf, be, sec, err, errlen);
 }
 
 static void ow_close(struct lw_backend *be)
 {
-	struct ow *ow = be->priv;
-
-	if (!ow)
-		return;
-	lw_http_free(ow->http);
-	lw_be_wipe(ow, sizeof *ow);
-	free(ow);
-	be->priv = NULL;
+	lw_be_conf_close(&ow_backend_conf, be);
 }
 
 /* ---- JSON-RPC ---- */
