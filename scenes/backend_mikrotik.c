@@ -369,6 +369,22 @@ static enum lw_be_status bad_reply(struct lw_be_result *res,
 	return LW_BE_FAIL;
 }
 
+/* GET path, which RouterOS answers with an array: into *reply. */
+static enum lw_be_status get_array(struct mikrotik *mt, const char *path,
+    json_t **reply, struct lw_be_result *res)
+{
+	enum lw_be_status st = call(mt, "GET", path, NULL, reply, res);
+
+	if (st != LW_BE_OK)
+		return st;
+	if (!json_is_array(*reply)) {
+		json_decref(*reply);
+		*reply = NULL;
+		return bad_reply(res, "not a JSON array");
+	}
+	return LW_BE_OK;
+}
+
 static const char *alist_path(int family)
 {
 	return family == 6 ? "/rest/ipv6/firewall/address-list" :
@@ -409,13 +425,9 @@ static enum lw_be_status find_entry(struct mikrotik *mt,
 	lw_http_escape(a->ip, qaddr, sizeof qaddr);
 	snprintf(path, sizeof path, "%s?list=%s&address=%s",
 	    alist_path(a->family), list, qaddr);
-	enum lw_be_status st = call(mt, "GET", path, NULL, &reply, res);
+	enum lw_be_status st = get_array(mt, path, &reply, res);
 	if (st != LW_BE_OK)
 		return st;
-	if (!json_is_array(reply)) {
-		json_decref(reply);
-		return bad_reply(res, "not a JSON array");
-	}
 	json_array_foreach(reply, i, item) {
 		struct entry one;
 		if (!read_entry(item, &one)) {
@@ -694,13 +706,9 @@ static enum lw_be_status find_leases(struct mikrotik *mt, const char *mac,
 	lw_http_escape(upper, q, sizeof q);
 	snprintf(path, sizeof path, "/rest/ip/dhcp-server/lease?"
 	    "mac-address=%s", q);
-	enum lw_be_status st = call(mt, "GET", path, NULL, &reply, res);
+	enum lw_be_status st = get_array(mt, path, &reply, res);
 	if (st != LW_BE_OK)
 		return st;
-	if (!json_is_array(reply)) {
-		json_decref(reply);
-		return bad_reply(res, "not a JSON array");
-	}
 	json_array_foreach(reply, i, item) {
 		struct lease l;
 		char canon[18];

@@ -859,60 +859,60 @@ static void quarantine_note(enum lw_block_kind kind, struct lw_be_result *res)
 	    done);
 }
 
-static enum lw_be_status ow_block(struct lw_backend *be,
+enum ow_op { OW_BLOCK, OW_RELEASE, OW_HAS };
+
+/* One operation on the set and element the target maps to, in the way
+ * mode says (runtime nft or uci). */
+static enum lw_be_status ow_do(struct lw_backend *be, enum ow_op op,
     enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
     struct lw_be_result *res)
 {
 	struct ow *ow = be->priv;
+	bool runtime = ow->mode == OW_RUNTIME;
 	const char *set;
 	char canon[64];
-	enum lw_be_status st;
 
 	if (!ow_target(ow, kind, t, &set, canon, sizeof canon, res))
 		return LW_BE_FAIL;
+	if (op == OW_RELEASE)
+		return runtime ? rt_release(ow, set, canon, res) :
+		    uci_change(ow, set, canon, false, res);
+	if (op == OW_HAS)
+		return runtime ? rt_has(ow, set, canon, res) :
+		    uci_has(ow, set, canon, res);
 	if (seconds == 0)
 		seconds = 1;
 	if (seconds > OW_MAX_SECONDS)
 		seconds = OW_MAX_SECONDS;
-	if (ow->mode == OW_RUNTIME)
-		st = rt_block(ow, set, canon, seconds, res);
-	else
-		st = uci_change(ow, set, canon, true, res);
+	enum lw_be_status st = runtime ? rt_block(ow, set, canon, seconds,
+	    res) : uci_change(ow, set, canon, true, res);
 	if (st == LW_BE_OK)
 		quarantine_note(kind, res);
 	return st;
 }
 
+static enum lw_be_status ow_block(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
+    struct lw_be_result *res)
+{
+	return ow_do(be, OW_BLOCK, kind, t, seconds, res);
+}
+
+/* ref: nothing to keep; the set and element say it all. */
 static enum lw_be_status ow_release(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct ow *ow = be->priv;
-	const char *set;
-	char canon[64];
-
 	(void)ref;
-	if (!ow_target(ow, kind, t, &set, canon, sizeof canon, res))
-		return LW_BE_FAIL;
-	if (ow->mode == OW_RUNTIME)
-		return rt_release(ow, set, canon, res);
-	return uci_change(ow, set, canon, false, res);
+	return ow_do(be, OW_RELEASE, kind, t, 0, res);
 }
 
 static enum lw_be_status ow_has(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct ow *ow = be->priv;
-	const char *set;
-	char canon[64];
-
 	(void)ref;
-	if (!ow_target(ow, kind, t, &set, canon, sizeof canon, res))
-		return LW_BE_FAIL;
-	if (ow->mode == OW_RUNTIME)
-		return rt_has(ow, set, canon, res);
-	return uci_has(ow, set, canon, res);
+	return ow_do(be, OW_HAS, kind, t, 0, res);
 }
 
 const struct lw_backend_ops lw_backend_openwrt = {

@@ -288,28 +288,45 @@ static bool target_ip(const struct lw_target *t, struct lw_be_addrs *a,
 	return false;
 }
 
+/*
+ * op ("add" or "delete") the target's address in kind's alias, then read
+ * the alias back: LW_BE_OK only when the address is there (add) or gone
+ * (delete).  The address and the alias into a and *alias.
+ */
+static enum lw_be_status alias_set(struct opnsense *opn, const char *op,
+    enum lw_block_kind kind, const struct lw_target *t,
+    struct lw_be_addrs *a, const char **alias, struct lw_be_result *res)
+{
+	bool add = op[0] == 'a', present;
+
+	if (!target_ip(t, a, res))
+		return LW_BE_FAIL;
+	*alias = kind_alias(opn, kind);
+	enum lw_be_status st = alias_change(opn, op, *alias, a->ip, res);
+	if (st != LW_BE_OK)
+		return st;
+	if ((st = alias_has(opn, *alias, a->ip, &present, res)) != LW_BE_OK)
+		return st;
+	if (present != add) {
+		lw_be_detail(res, "not confirmed: %s is %s alias %s after %s",
+		    a->ip, add ? "not listed in" : "still in", *alias, op);
+		return LW_BE_FAIL;
+	}
+	return LW_BE_OK;
+}
+
 static enum lw_be_status opnsense_block(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
     struct lw_be_result *res)
 {
-	struct opnsense *opn = be->priv;
 	struct lw_be_addrs a;
-	bool present;
+	const char *alias;
 
 	(void)seconds;		/* pf tables have no expiry */
-	if (!target_ip(t, &a, res))
-		return LW_BE_FAIL;
-	const char *alias = kind_alias(opn, kind);
-	enum lw_be_status st = alias_change(opn, "add", alias, a.ip, res);
+	enum lw_be_status st = alias_set(be->priv, "add", kind, t, &a, &alias,
+	    res);
 	if (st != LW_BE_OK)
 		return st;
-	if ((st = alias_has(opn, alias, a.ip, &present, res)) != LW_BE_OK)
-		return st;
-	if (!present) {
-		lw_be_detail(res, "not confirmed: %s is not listed in alias %s "
-		    "after add", a.ip, alias);
-		return LW_BE_FAIL;
-	}
 	res->expires_s = 0;
 	lw_be_detail(res, "%s%s in alias %s (read back); OPNsense does not "
 	    "expire it, labwarden releases it", kind == LW_BLOCK_QUARANTINE ?
@@ -322,26 +339,16 @@ static enum lw_be_status opnsense_release(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct opnsense *opn = be->priv;
 	struct lw_be_addrs a;
-	bool present;
+	const char *alias;
 
 	(void)ref;
-	if (!target_ip(t, &a, res))
-		return LW_BE_FAIL;
-	const char *alias = kind_alias(opn, kind);
-	enum lw_be_status st = alias_change(opn, "delete", alias, a.ip, res);
-	if (st != LW_BE_OK)
-		return st;
-	if ((st = alias_has(opn, alias, a.ip, &present, res)) != LW_BE_OK)
-		return st;
-	if (present) {
-		lw_be_detail(res, "not confirmed: %s is still in alias %s "
-		    "after delete", a.ip, alias);
-		return LW_BE_FAIL;
-	}
-	lw_be_detail(res, "%s removed from alias %s (read back)", a.ip, alias);
-	return LW_BE_OK;
+	enum lw_be_status st = alias_set(be->priv, "delete", kind, t, &a,
+	    &alias, res);
+	if (st == LW_BE_OK)
+		lw_be_detail(res, "%s removed from alias %s (read back)", a.ip,
+		    alias);
+	return st;
 }
 
 static enum lw_be_status opnsense_has(struct lw_backend *be,

@@ -364,18 +364,34 @@ out:
 	return st;
 }
 
+/* A request to the controller itself, outside any /proxy/network
+ * prefix and session (detection, login); json, when given, the body. */
+static enum lw_be_status uf_send_root(struct uf *uf, const char *method,
+    const char *path, const char *json, struct lw_http_resp *resp,
+    struct lw_be_result *res)
+{
+	struct lw_http_req req = { .method = method };
+	char url[600], summary[64];
+
+	snprintf(url, sizeof url, "%s%s", uf->base, path);
+	snprintf(summary, sizeof summary, "%s %s", method, path);
+	req.url = url;
+	if (json) {
+		lw_http_add_header(&req, "Accept: application/json");
+		lw_http_add_header(&req, "Content-Type: application/json");
+		req.body = json;
+		req.body_len = strlen(json);
+	}
+	return lw_be_send(uf->http, &req, summary, resp, res);
+}
+
 /* GET / : UniFi OS serves its console there, a classic controller
  * redirects to /manage. */
 static enum lw_be_status uf_detect(struct uf *uf, struct lw_be_result *res)
 {
-	struct lw_http_req req = { .method = "GET" };
 	struct lw_http_resp resp;
-	enum lw_be_status st = LW_BE_OK;
-	char url[600];
 
-	snprintf(url, sizeof url, "%s/", uf->base);
-	req.url = url;
-	st = lw_be_send(uf->http, &req, "GET /", &resp, res);
+	enum lw_be_status st = uf_send_root(uf, "GET", "/", NULL, &resp, res);
 	if (resp.status != 0) {		/* any reply tells: 200 or not */
 		uf->found = resp.status == 200 ? UF_UNIFIOS : UF_CLASSIC;
 		st = LW_BE_OK;
@@ -386,10 +402,8 @@ static enum lw_be_status uf_detect(struct uf *uf, struct lw_be_result *res)
 
 static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 {
-	struct lw_http_req req = { .method = "POST" };
 	struct lw_http_resp resp;
 	enum lw_be_status st = LW_BE_FAIL;
-	char url[600];
 
 	uf->logged_in = false;
 	uf->csrf_header[0] = '\0';
@@ -398,7 +412,6 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		return st;
 	bool os = uf->found == UF_UNIFIOS;
 	const char *path = os ? "/api/auth/login" : "/api/login";
-	snprintf(url, sizeof url, "%s%s", uf->base, path);
 	json_t *body = json_pack("{s:s, s:s}", "username", uf->user,
 	    "password", uf->password);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -407,15 +420,8 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		lw_be_detail(res, "login: the password is not UTF-8 text");
 		return LW_BE_FAIL;
 	}
-	req.url = url;
-	lw_http_add_header(&req, "Accept: application/json");
-	lw_http_add_header(&req, "Content-Type: application/json");
-	req.body = text;
-	req.body_len = strlen(text);
-	char summary[64];
-	snprintf(summary, sizeof summary, "POST %s", path);
-	st = lw_be_send(uf->http, &req, summary, &resp, res);
-	lw_be_wipe(text, req.body_len);
+	st = uf_send_root(uf, "POST", path, text, &resp, res);
+	lw_be_wipe(text, strlen(text));
 	free(text);
 	bool replied = resp.status != 0;
 	if (replied && resp.status == 200) {
@@ -433,7 +439,7 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		    uf->user, resp.status);
 		st = LW_BE_FAIL;
 	} else if (replied) {
-		lw_be_detail(res, "%s: HTTP %ld", summary, resp.status);
+		lw_be_detail(res, "POST %s: HTTP %ld", path, resp.status);
 		if (st == LW_BE_OK)
 			st = LW_BE_FAIL;
 	}

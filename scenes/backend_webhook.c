@@ -390,9 +390,10 @@ static const char *kind_name(enum lw_block_kind kind)
 	return kind == LW_BLOCK_LOCKDOWN ? "lockdown" : "quarantine";
 }
 
-static enum lw_be_status webhook_block(struct lw_backend *be,
-    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
-    struct lw_be_result *res)
+/* Send action ("lockdown", "quarantine", "release") of kind on t. */
+static enum lw_be_status post_action(struct lw_backend *be,
+    const char *action, enum lw_block_kind kind, const struct lw_target *t,
+    uint64_t seconds, struct lw_be_result *res)
 {
 	struct lw_be_addrs a;
 	char secs[24], until[32] = "";
@@ -402,23 +403,24 @@ static enum lw_be_status webhook_block(struct lw_backend *be,
 	snprintf(secs, sizeof secs, "%llu", (unsigned long long)seconds);
 	if (seconds)
 		rfc3339_in(seconds, until, sizeof until);
-	struct values v = { kind_name(kind), kind_name(kind),
+	struct values v = { action, kind_name(kind),
 	    a.text_is_mac ? a.mac : a.ip, a.mac, a.ip, secs, until };
 	return post(be->priv, &v, res);
+}
+
+static enum lw_be_status webhook_block(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
+    struct lw_be_result *res)
+{
+	return post_action(be, kind_name(kind), kind, t, seconds, res);
 }
 
 static enum lw_be_status webhook_release(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct lw_be_addrs a;
-
 	(void)ref;
-	if (!lw_be_target(t, &a, res))
-		return LW_BE_FAIL;
-	struct values v = { "release", kind_name(kind), a.text_is_mac ?
-	    a.mac : a.ip, a.mac, a.ip, "0", "" };
-	return post(be->priv, &v, res);
+	return post_action(be, "release", kind, t, 0, res);
 }
 
 /*
