@@ -161,18 +161,19 @@ void lw_be_secret_error(struct lw_section *sec, const char *base,
     const char *err, struct lw_diag *diag)
 {
 	static const char *const suffix[] = { "", "_file", "_env" };
+	const struct lw_kv *at = NULL;
 	char key[96];
 
+	/* Each of the three is marked read: a plain base refused is not
+	 * also an unknown base_file. */
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof key, "%s%s", base, suffix[i]);
-		for (size_t k = 0; k < sec->n; k++)
-			if (strcmp(sec->kv[k].key, key) == 0) {
-				lw_diag_add(diag, sec->file, sec->kv[k].line,
-				    sec->kv[k].col, "%s", err);
-				return;
-			}
+		const struct lw_kv *kv = lw_section_find(sec, key);
+		if (!at)
+			at = kv;
 	}
-	lw_diag_add(diag, sec->file, sec->line, sec->col, "%s", err);
+	lw_diag_add(diag, sec->file, at ? at->line : sec->line,
+	    at ? at->col : sec->col, "%s", err);
 }
 
 static bool url_char_ok(unsigned char c)

@@ -52,7 +52,8 @@ void	 lw_be_check_common(struct lw_section *sec, struct lw_diag *diag);
  * reports it): whether an http:// url may be taken. */
 bool	 lw_be_insecure(struct lw_section *sec);
 /* A secret's error (from lw_section_secret) at the key that is there:
- * base, base_file or base_env, else the section. */
+ * base, base_file or base_env, else the section.  All three count as
+ * read for lw_section_unused. */
 void	 lw_be_secret_error(struct lw_section *sec, const char *base,
 	    const char *err, struct lw_diag *diag);
 /* url: (required) as lw_be_base_url takes it, http:// only with
