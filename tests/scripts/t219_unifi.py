@@ -28,10 +28,11 @@ import os
 import sys
 import tempfile
 
-import lwtest
 from lwtest import check, finish
 from fakeapi.base import make_pki
-from fakeapi.probe_runner import Prober
+from fakeapi.probe_runner import (Prober, backends, check_audit,
+                                  check_replies, check_tls, check_transient,
+                                  replay_act, replay_config)
 from fakeapi.unifi import FakeUniFi
 
 PASSWORD = "pw-t219-Xv7$unifi-secret"
@@ -41,22 +42,20 @@ MAC = "aa:bb:cc:00:22:01"
 BACKEND = "unifi"
 
 
-def make_config(pr, srv, pki, name, extra="", ca="ca", auth="password",
-                secret=None, timeout="3s"):
+def make_config(pr, srv, pki, name, ca="ca", auth="password", secret=None,
+                timeout="3s", **extra):
+    keys = {"type": "unifi", "url": srv.url}
     if auth == "password":
-        f = pr.secret_file(name + ".pw", secret or PASSWORD)
-        auth_lines = f"    username: labwarden\n    password_file: {f}\n"
+        keys["username"] = "labwarden"
+        keys["password_file"] = pr.secret_file(name + ".pw",
+                                               secret or PASSWORD)
     else:
-        f = pr.secret_file(name + ".key", secret or API_KEY)
-        auth_lines = f"    api_key_file: {f}\n"
-    ca_line = f"    ca_file: {pki[ca]}\n" if ca else ""
-    return pr.config(name, (
-        "backends:\n"
-        f"  {BACKEND}:\n"
-        "    type: unifi\n"
-        f"    url: {srv.url}\n"
-        f"{auth_lines}{ca_line}"
-        f"    timeout: {timeout}\n" + extra))
+        keys["api_key_file"] = pr.secret_file(name + ".key",
+                                              secret or API_KEY)
+    if ca:
+        keys["ca_file"] = pki[ca]
+    return pr.config(name, backends({BACKEND: dict(keys, timeout=timeout,
+                                                   **extra)}))
 
 
 def summary(srv, since=0):
@@ -67,8 +66,7 @@ def test_unifios(pr, pki):
     srv = FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
                     users={"labwarden": PASSWORD}).start()
     try:
-        cfg = make_config(pr, srv, pki, "os", extra=(
-            f"    quarantine_network_id: {QNET}\n"))
+        cfg = make_config(pr, srv, pki, "os", quarantine_network_id=QNET)
         p, _ = pr.raw(cfg, BACKEND, "check")
         check(p.returncode == 0, f"check passes ({p.stderr.strip()})")
         srv.add_client(MAC, ip="192.168.1.20")
@@ -193,9 +191,8 @@ def test_jwt_and_udm(pr, pki):
     srv = FakeUniFi(tls=pki, variant="unifios", csrf_header=False,
                     ignore_put=True, users={"labwarden": PASSWORD}).start()
     try:
-        cfg = make_config(pr, srv, pki, "udm", extra=(
-            "    variant: unifios\n"
-            f"    quarantine_network_id: {QNET}\n    kick: false\n"))
+        cfg = make_config(pr, srv, pki, "udm", variant="unifios",
+                          quarantine_network_id=QNET, kick="false")
         srv.add_client(MAC)
         res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
         seen = summary(srv)
@@ -221,8 +218,7 @@ def test_classic(pr, pki):
     srv = FakeUniFi(tls=pki, variant="classic", site="lab",
                     users={"labwarden": PASSWORD}).start()
     try:
-        cfg = make_config(pr, srv, pki, "classic", extra=(
-            "    site: lab\n"))
+        cfg = make_config(pr, srv, pki, "classic", site="lab")
         res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
         check(res.get("status") == "ok" and summary(srv) == [
             "GET /", "POST /api/login", "POST /api/s/lab/cmd/stamgr",
@@ -237,7 +233,7 @@ def test_classic(pr, pki):
             res, _, _ = pr.op(cfg, BACKEND, op, "quarantine", MAC)
             check(res.get("status") == want, f"classic {op}: {want}")
         bad = make_config(pr, srv, pki, "classic-bad", secret="wrong",
-                          extra="    site: lab\n")
+                          site="lab")
         logins, n = srv.logins, len(srv.requests)
         res, _, _ = pr.op(bad, BACKEND, "block", "lockdown", MAC)
         check(res.get("status") == "fail" and srv.logins - logins == 1 and
@@ -311,41 +307,21 @@ def test_faults(pr, pki):
     try:
         srv.add_client(MAC)
         cfg = make_config(pr, srv, pki, "faults", auth="key", timeout="1s")
-        srv.fault("POST", "/proxy/network", status=500, times=1)
-        res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
-        check(res.get("status") == "retry" and res.get("http_status") == 500,
-              f"HTTP 500: retry ({res.get('detail')})")
+        block = ("block", "lockdown", MAC)
+        check_transient(pr, srv, block, "POST", "/proxy/network",
+                        (cfg, BACKEND), (cfg, BACKEND), 1)
+        res = check_tls(pr, srv, block, other_ca=(make_config(
+            pr, srv, pki, "wrongca", auth="key", ca="other_ca"), BACKEND),
+            insecure=(make_config(pr, srv, pki, "insecure", auth="key",
+                                  ca=None, insecure="true"), BACKEND))
+        check(res.get("status") == "ok", "insecure: true: the block is ok")
 
-        srv.fault("POST", "/proxy/network", hang=4, times=1)
-        res, _, elapsed = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
-        print(f"     hanging controller: back after {elapsed:.2f} s "
-              f"(timeout 1 s)")
-        check(res.get("status") == "retry" and "timeout" in
-              res.get("detail", "") and elapsed < 2.5,
-              f"hanging controller: retry within the 1 s timeout "
-              f"({elapsed:.2f} s, {res.get('detail')})")
-
-        wrong = make_config(pr, srv, pki, "wrongca", auth="key",
-                            ca="other_ca")
-        n = len(srv.requests)
-        res, _, _ = pr.op(wrong, BACKEND, "block", "lockdown", MAC)
-        check(res.get("status") == "fail" and "TLS" in res.get("detail", "")
-              and len(srv.requests) == n,
-              f"wrong CA: TLS failure, nothing sent ({res.get('detail')})")
-        insecure = make_config(pr, srv, pki, "insecure", auth="key", ca=None,
-                               extra="    insecure: true\n")
-        res, p, _ = pr.op(insecure, BACKEND, "block", "lockdown", MAC)
-        check(res.get("status") == "ok" and "insecure: true" in p.stderr,
-              f"insecure: works and warns ({p.stderr.strip()[:100]})")
-
-        for i, (status, body) in enumerate(GARBAGE):
-            srv.garble("GET", "/stat/user/", body, status=status, times=100)
-            res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
-            srv._garble.clear()
-            check(res.get("status") in ("fail", "retry") and
-                  res.get("detail"), f"garbage read-back {i} "
-                  f"({body[:40]!r}): {res.get('status')}, "
-                  f"{res.get('detail', '')[:90]}")
+        def garble(case):
+            srv.garble("GET", "/stat/user/", case[1], status=case[0],
+                       times=100)
+            return srv._garble.clear
+        check_replies(pr, (cfg, BACKEND), ("block", "quarantine", MAC),
+                      GARBAGE, garble, "garbage read-back")
         srv.garble("POST", "/cmd/stamgr", '{"meta":{"rc":"error","msg":'
                    '"api.err.NoPermission"},"data":[]}', times=5)
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
@@ -409,26 +385,14 @@ def test_replay(pr, pki, lw, pcaps, rules):
         srv.add_client(scanner, ip="192.168.1.66")
         srv.add_client("3c:22:fb:10:20:23", ip="192.168.1.23")
         srv.add_client("3c:22:fb:10:20:40", ip="192.168.1.40")
-        pwfile = pr.secret_file("replay.pw", PASSWORD)
-        cfg = pr.config("replay", (
-            "networks:\n  protected: [192.168.1.1]\n"
-            f"inventory:\n  known_devices: {pcaps}/demo-known.txt\n"
-            "actions:\n  default_backend: udm\n"
-            "backends:\n  udm:\n    type: unifi\n"
-            f"    url: {srv.url}\n    username: labwarden\n"
-            f"    password_file: {pwfile}\n    ca_file: {pki['ca']}\n"
-            f"    quarantine_network_id: {QNET}\n"))
+        cfg = pr.config("replay", replay_config(pcaps, state, "udm", {
+            "type": "unifi", "url": srv.url, "username": "labwarden",
+            "password_file": pr.secret_file("replay.pw", PASSWORD),
+            "ca_file": pki["ca"], "quarantine_network_id": QNET}))
         srv.expire_after = 6
-        p = lwtest.run([lw, "replay", "--act", "-c", cfg, "-r", rules,
-                        "--state", state, "--emit", "scene,action",
-                        os.path.join(pcaps, "demo.pcap")], timeout=120)
-        check(p.returncode == 0 and PASSWORD not in p.stdout + p.stderr and
-              lwtest.sanitizer_report(p.stderr) is None,
-              f"replay --act with the controller: exit 0, no password, no "
-              f"sanitizer report ({p.stderr.strip()[-200:]})")
-        events = lwtest.json_lines(p.stdout, "replay")
-        acts = [e for e in events if e["type"] == "action" and
-                e["action"] in ("lockdown", "quarantine")]
+        p, acts = replay_act(pr, lw, cfg, state,
+                             os.path.join(pcaps, "demo.pcap"),
+                             "scene,action", rules=rules)
         check(acts and all(e["status"] in ("done", "refused") for e in acts),
               f"every block done or refused "
               f"({[(e['target'], e['status'], e['detail'][:60]) for e in acts]})")
@@ -443,11 +407,7 @@ def test_replay(pr, pki, lw, pcaps, rules):
               "the scanner 192.168.1.66 is blocked by its MAC")
         check(srv.logins == 2, f"the session expired once: one re-login "
               f"({srv.logins} logins)")
-        with open(os.path.join(state, "audit.jsonl")) as f:
-            audit = f.read()
-        check("/proxy/network/api/s/default/" in audit and
-              PASSWORD not in audit,
-              "the audit log names the requests, never the password")
+        check_audit(pr, state, "/proxy/network/api/s/default/")
         check(not srv.violations, f"replay: no violations "
               f"{srv.violations[:3]}")
     finally:
