@@ -26,7 +26,6 @@ usage: t213_nft_router.py LABWARDEN
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import tempfile
 import time
 
 from lwtest import check, finish, run
+from lwnet import netns_add, netns_del, sh, skip_unless_netns, veth
 
 CL1, CL2, RTR, OUT = ("lw-t213-cl1", "lw-t213-cl2", "lw-t213-rtr",
                       "lw-t213-out")
@@ -72,43 +72,25 @@ while True:
 """ % (OUT_IP, PORT)
 
 
-def sh(*argv, check_rc=True):
-    res = subprocess.run(list(argv), capture_output=True, text=True,
-                         timeout=60)
-    if check_rc and res.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
-    return res
-
-
 def netns_up():
-    netns_down()
-    for ns in (CL1, CL2, RTR, OUT):
-        sh("ip", "netns", "add", ns)
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    netns_add(CL1, CL2, RTR, OUT)
     sh("ip", "-n", RTR, "link", "add", "br213", "type", "bridge")
     for ns, a, b, addr in ((CL1, "l213c1", "l213r1", CL1_IP),
                            (CL2, "l213c2", "l213r2", CL2_IP)):
-        sh("ip", "link", "add", a, "netns", ns, "type", "veth", "peer",
-           "name", b, "netns", RTR)
+        veth(ns, a, RTR, b)
         sh("ip", "-n", RTR, "link", "set", b, "master", "br213", "up")
         sh("ip", "-n", ns, "addr", "add", addr + "/24", "dev", a)
         sh("ip", "-n", ns, "link", "set", a, "up")
         sh("ip", "-n", ns, "route", "add", "default", "via", RTR_IP)
     sh("ip", "-n", RTR, "addr", "add", RTR_IP + "/24", "dev", "br213")
     sh("ip", "-n", RTR, "link", "set", "br213", "up")
-    sh("ip", "link", "add", "l213ro", "netns", RTR, "type", "veth", "peer",
-       "name", "l213o", "netns", OUT)
+    veth(RTR, "l213ro", OUT, "l213o")
     sh("ip", "-n", RTR, "addr", "add", "10.213.2.1/24", "dev", "l213ro")
     sh("ip", "-n", RTR, "link", "set", "l213ro", "up")
     sh("ip", "-n", OUT, "addr", "add", OUT_IP + "/24", "dev", "l213o")
     sh("ip", "-n", OUT, "link", "set", "l213o", "up")
     sh("ip", "-n", OUT, "route", "add", "default", "via", "10.213.2.1")
     sh("ip", "netns", "exec", RTR, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-
-
-def netns_down():
-    for ns in (CL1, CL2, RTR, OUT):
-        sh("ip", "netns", "del", ns, check_rc=False)
 
 
 def ping(ns):
@@ -352,21 +334,13 @@ def scenario(lw, tmp):
 
 def main():
     lw = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0 or not shutil.which("nft"):
-        print("skipped: needs root and nft")
-        sys.exit(77)
-    probe = sh("ip", "netns", "add", RTR, check_rc=False)
-    sh("ip", "netns", "del", RTR, check_rc=False)
-    if probe.returncode != 0:
-        print(f"skipped: cannot make network namespaces here "
-              f"({probe.stderr.strip()})")
-        sys.exit(77)
+    skip_unless_netns(RTR, tools=("nft",))
     with tempfile.TemporaryDirectory() as tmp:
         try:
             netns_up()
             scenario(lw, tmp)
         finally:
-            netns_down()
+            netns_del(CL1, CL2, RTR, OUT)
     finish()
 
 
