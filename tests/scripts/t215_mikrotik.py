@@ -41,14 +41,13 @@ import struct
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakeapi.base import make_pki  # noqa: E402
-from fakeapi.mikrotik import MikroTik  # noqa: E402
-from fakeapi.probe_runner import (Prober, backends, check_bad_targets,  # noqa: E402
+from fakeapi.base import make_pki
+from fakeapi.mikrotik import MikroTik
+from fakeapi.probe_runner import (Prober, backends, check_bad_targets,
                                   check_replies, check_tls,
                                   check_transient, replay_act,
                                   replay_config)
-from lwtest import check, finish  # noqa: E402
+from lwtest import check, finish
 
 ALIST = "/rest/ip/firewall/address-list"
 ALIST6 = "/rest/ipv6/firewall/address-list"
@@ -476,8 +475,7 @@ def main():
     probe_bin, lw, pcaps = (os.path.abspath(a) for a in sys.argv[1:4])
     with tempfile.TemporaryDirectory(prefix="lw-t215-") as d:
         pki = make_pki(os.path.join(d, "pki"))
-        srv = MikroTik(tls=pki, user="labwarden", password=PASSWORD).start()
-        try:
+        with MikroTik(tls=pki, user="labwarden", password=PASSWORD) as srv:
             pr = Prober(probe_bin, d, [PASSWORD])
             cfg = config(pr, pki, srv.url)
             probe = pr.bound(cfg)
@@ -495,8 +493,6 @@ def main():
             test_end_to_end(pr, lw, pcaps, srv, pki)
             check(not srv.violations, "the fake RouterOS saw no request "
                   f"outside its documented API: {srv.violations[:5]}")
-        finally:
-            srv.stop()
         print(f"     {pr.count} probe runs")
     finish()
 

@@ -27,12 +27,11 @@ import os
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakeapi.base import make_pki  # noqa: E402
-from fakeapi.opnsense import OPNsense, form_or_json  # noqa: E402
-from fakeapi.probe_runner import (Prober, backends, check_replies,  # noqa: E402
+from fakeapi.base import make_pki
+from fakeapi.opnsense import OPNsense, form_or_json
+from fakeapi.probe_runner import (Prober, backends, check_replies,
                                   check_tls, check_transient)
-from lwtest import check, finish  # noqa: E402
+from lwtest import check, finish
 
 KEY = "t216KeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllll"
 SECRET = "t216SecretZZZZyyyyXXXXwwwwVVVVuuuuTTTTssss"
@@ -187,8 +186,7 @@ def main():
     probe_bin = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="lw-t216-") as d:
         pki = make_pki(os.path.join(d, "pki"))
-        srv = OPNsense(tls=pki, key=KEY, secret=SECRET).start()
-        try:
+        with OPNsense(tls=pki, key=KEY, secret=SECRET) as srv:
             pr = Prober(probe_bin, d, [KEY, SECRET, "hunter2"])
             cfg = config(pr, pki, srv.url)
             test_check(pr, cfg)
@@ -196,8 +194,6 @@ def main():
             test_errors(pr, cfg, srv)
             check(not srv.violations, "the fake OPNsense saw no request "
                   f"outside its API: {srv.violations[:5]}")
-        finally:
-            srv.stop()
         print(f"     {pr.count} probe runs")
     finish()
 

@@ -34,13 +34,12 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fakeapi.base import make_pki  # noqa: E402
-from fakeapi.probe_runner import (Prober, backends,  # noqa: E402
+from fakeapi.base import make_pki
+from fakeapi.probe_runner import (Prober, backends,
                                   check_bad_targets, check_tls,
                                   check_transient)
-from fakeapi.webhook import Webhook  # noqa: E402
-from lwtest import check, finish  # noqa: E402
+from fakeapi.webhook import Webhook
+from lwtest import check, finish
 
 SECRET = "t217-hmac-secret-0123456789"
 TOKEN = "t217-bearer-token-abcdef"

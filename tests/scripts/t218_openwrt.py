@@ -288,10 +288,9 @@ def test_garbage(pr, srv, pki):
 
 
 def test_uci(pr, pki):
-    srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}, ipsets=[
+    with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}, ipsets=[
         ("lw_lockdown4", "ipv4", "src_ip"),
-        ("lw_quarantine", "any", "src_mac")]).start()
-    try:
+        ("lw_quarantine", "any", "src_mac")]) as srv:
         cfg = make_config(pr, srv, pki, "uci", mode="uci")
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "192.168.1.90")
         seen = calls(srv)
@@ -333,8 +332,6 @@ def test_uci(pr, pki):
               f"a missing ipset: fail with the reason ({res.get('detail')})")
         check(not srv.violations, f"uci router: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def test_config(pr, pki):
@@ -364,10 +361,9 @@ def test_config(pr, pki):
 
 
 def test_replay(pr, pki, lw, pcaps, rules):
-    srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}).start()
     state = os.path.join(pr.tmpdir, "state")
     os.mkdir(state)
-    try:
+    with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}) as srv:
         cfg = pr.config("replay", replay_config(pcaps, state, "router", {
             "type": "openwrt", "url": srv.url, "username": "labwarden",
             "password_file": pr.secret_file("replay.pw", PASSWORD),
@@ -401,8 +397,6 @@ def test_replay(pr, pki, lw, pcaps, rules):
         check_audit(pr, state, "POST /ubus file.exec")
         check(not srv.violations, f"replay: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def main():
@@ -410,14 +404,11 @@ def main():
     with tempfile.TemporaryDirectory(prefix="t218-") as tmp:
         pki = make_pki(os.path.join(tmp, "pki"))
         pr = Prober(probe, tmp, [PASSWORD, "hunter2hunter2"])
-        srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}).start()
-        try:
+        with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}) as srv:
             test_shapes(pr, srv, pki)
             test_sessions(pr, srv, pki)
             test_faults(pr, srv, pki)
             test_garbage(pr, srv, pki)
-        finally:
-            srv.stop()
         check(not srv.violations, f"router saw no request outside the "
               f"documented API {json.dumps(srv.violations[:5])}")
         test_uci(pr, pki)

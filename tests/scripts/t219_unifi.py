@@ -63,9 +63,8 @@ def summary(srv, since=0):
 
 
 def test_unifios(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
-                    users={"labwarden": PASSWORD}).start()
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
+                   users={"labwarden": PASSWORD}) as srv:
         cfg = make_config(pr, srv, pki, "os", quarantine_network_id=QNET)
         p, _ = pr.raw(cfg, BACKEND, "check")
         check(p.returncode == 0, f"check passes ({p.stderr.strip()})")
@@ -183,14 +182,11 @@ def test_unifios(pr, pki):
               f"({srv.logins - logins} logins, {res.get('detail')})")
         check(not srv.violations, f"UniFi OS: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def test_jwt_and_udm(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", csrf_header=False,
-                    ignore_put=True, users={"labwarden": PASSWORD}).start()
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", csrf_header=False,
+                   ignore_put=True, users={"labwarden": PASSWORD}) as srv:
         cfg = make_config(pr, srv, pki, "udm", variant="unifios",
                           quarantine_network_id=QNET, kick="false")
         srv.add_client(MAC)
@@ -210,14 +206,11 @@ def test_jwt_and_udm(pr, pki):
                   if r.method != "GET"),
               "CSRF token taken from the JWT's csrfToken claim")
         check(not srv.violations, f"UDM: no violations {srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def test_classic(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="classic", site="lab",
-                    users={"labwarden": PASSWORD}).start()
-    try:
+    with FakeUniFi(tls=pki, variant="classic", site="lab",
+                   users={"labwarden": PASSWORD}) as srv:
         cfg = make_config(pr, srv, pki, "classic", site="lab")
         res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
         check(res.get("status") == "ok" and summary(srv) == [
@@ -243,13 +236,10 @@ def test_classic(pr, pki):
               f"({res.get('detail')})")
         check(not srv.violations, f"classic: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def test_api_key(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY).start()
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY) as srv:
         cfg = make_config(pr, srv, pki, "apikey", auth="key")
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
         check(res.get("status") == "ok" and summary(srv) == [
@@ -274,8 +264,6 @@ def test_api_key(pr, pki):
         check(res.get("status") == "ok", "api_key_env works")
         check(not srv.violations, f"API key: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 GARBAGE = [
@@ -303,8 +291,7 @@ GARBAGE = [
 
 
 def test_faults(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY).start()
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY) as srv:
         srv.add_client(MAC)
         cfg = make_config(pr, srv, pki, "faults", auth="key", timeout="1s")
         block = ("block", "lockdown", MAC)
@@ -331,8 +318,6 @@ def test_faults(pr, pki):
               f"msg ({res.get('detail')})")
         check(not srv.violations, f"faults: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def test_config(pr, pki):
@@ -374,13 +359,12 @@ def test_config(pr, pki):
 
 
 def test_replay(pr, pki, lw, pcaps, rules):
-    srv = FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
-                    users={"labwarden": PASSWORD}).start()
     state = os.path.join(pr.tmpdir, "state")
     os.mkdir(state)
     phone, camera, scanner = ("da:a1:19:5c:7e:01", "c0:56:e3:7f:3a:01",
                               "02:42:c0:a8:01:42")
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
+                   users={"labwarden": PASSWORD}) as srv:
         srv.add_client(phone)
         srv.add_client(scanner, ip="192.168.1.66")
         srv.add_client("3c:22:fb:10:20:23", ip="192.168.1.23")
@@ -410,8 +394,6 @@ def test_replay(pr, pki, lw, pcaps, rules):
         check_audit(pr, state, "/proxy/network/api/s/default/")
         check(not srv.violations, f"replay: no violations "
               f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
 
 
 def main():
