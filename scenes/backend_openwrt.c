@@ -565,7 +565,7 @@ static enum lw_be_status nft_find(struct ow *ow, const char *set,
 		st = LW_BE_FAIL;
 	} else if (strstr(out.err, "No such file"))
 		lw_be_detail(res, "no set inet %s %s on the router: add it "
-		    "(docs/backends-openwrt-unifi.md) - nft: %s", ow->table,
+		    "(docs/backends.md) - nft: %s", ow->table,
 		    set, out.err);
 	free(out.out);
 	return st;
@@ -699,7 +699,7 @@ static enum lw_be_status uci_find(struct ow *ow, const char *set,
 	if (!us->section[0]) {
 		json_decref(data);
 		lw_be_detail(res, "no firewall ipset named '%s' in uci: add it "
-		    "(docs/backends-openwrt-unifi.md)", set);
+		    "(docs/backends.md)", set);
 		return LW_BE_FAIL;
 	}
 	us->entries = json_array();
