@@ -39,14 +39,12 @@ import json
 import os
 import struct
 import sys
-import tempfile
 
-from fakeapi.base import make_pki
 from fakeapi.mikrotik import MikroTik
-from fakeapi.probe_runner import (Prober, backends, check_bad_targets,
-                                  check_replies, check_tls,
-                                  check_transient, replay_act,
-                                  replay_config)
+from fakeapi.probe_runner import (backends, check_api, check_bad_targets,
+                                  check_config_errors, check_replies,
+                                  check_tls, check_transient, lab,
+                                  replay_act, replay_config)
 from lwtest import check, finish
 
 ALIST = "/rest/ip/firewall/address-list"
@@ -97,17 +95,12 @@ def test_check(pr, cfg):
     res, _ = pr.raw(cfg, "mt", "check")
     check(res.returncode == 0 and not res.stderr.strip(),
           f"check: a good section passes ({res.stderr.strip()[:200]})")
-    res, _ = pr.raw(bad_config(pr), "mt", "check")
-    err = res.stderr
-    check(res.returncode == 1, "check: a bad section fails")
-    check("bad.yaml:6:15:" in err and "secrets are not config values" in err
-          and "password_file" in err,
-          "check: a plain password is refused at its file:line:col")
-    check("bad.yaml:7:20:" in err and "'vlan'" in err,
-          "check: an unknown quarantine_by is named at file:line:col")
-    check("bad.yaml:8:20:" in err and "lockdown_list" in err,
-          "check: a misspelt key is named with the near miss")
-    check("hunter2" not in err, "check: the plain password is not echoed")
+    check_config_errors(pr, bad_config(pr), "mt", [
+        (6, 15, ("secrets are not config values", "password_file"),
+         "a plain password is refused"),
+        (7, 20, "'vlan'", "an unknown quarantine_by is named"),
+        (8, 20, "lockdown_list", "a misspelt key is named with the near "
+         "miss")])
 
 
 def req_ok(srv, req, what):
@@ -472,11 +465,9 @@ def test_end_to_end(pr, lw, pcaps, srv, pki):
 
 
 def main():
-    probe_bin, lw, pcaps = (os.path.abspath(a) for a in sys.argv[1:4])
-    with tempfile.TemporaryDirectory(prefix="lw-t215-") as d:
-        pki = make_pki(os.path.join(d, "pki"))
+    lw, pcaps = (os.path.abspath(a) for a in sys.argv[2:4])
+    with lab("t215", [PASSWORD, "hunter2"]) as (pr, pki):
         with MikroTik(tls=pki, user="labwarden", password=PASSWORD) as srv:
-            pr = Prober(probe_bin, d, [PASSWORD])
             cfg = config(pr, pki, srv.url)
             probe = pr.bound(cfg)
             test_check(pr, cfg)
@@ -491,9 +482,7 @@ def main():
             test_garbage(pr, cfg, srv)
             test_targets(pr, cfg, srv)
             test_end_to_end(pr, lw, pcaps, srv, pki)
-            check(not srv.violations, "the fake RouterOS saw no request "
-                  f"outside its documented API: {srv.violations[:5]}")
-        print(f"     {pr.count} probe runs")
+            check_api("the fake RouterOS", srv)
     finish()
 
 

@@ -24,13 +24,11 @@ usage: t216_opnsense.py BACKEND_PROBE
 """
 import base64
 import os
-import sys
-import tempfile
 
-from fakeapi.base import make_pki
 from fakeapi.opnsense import OPNsense, form_or_json
-from fakeapi.probe_runner import (Prober, backends, check_replies,
-                                  check_tls, check_transient)
+from fakeapi.probe_runner import (backends, check_api, check_config_errors,
+                                  check_replies, check_tls, check_transient,
+                                  lab)
 from lwtest import check, finish
 
 KEY = "t216KeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllll"
@@ -73,16 +71,10 @@ def test_check(pr, cfg):
     api_secret: hunter2
     quarantine_alias: "lw quarantine"
 """)
-    res, _ = pr.raw(bad, "opn", "check")
-    err = res.stderr
-    check(res.returncode == 1, "check: a bad section fails")
-    check("bad.yaml:5:19:" in err and "no-such-file" in err,
-          "check: an unreadable api_key_file is named at file:line:col")
-    check("bad.yaml:6:17:" in err and "api_secret_file" in err,
-          "check: a plain api_secret is refused at file:line:col")
-    check("bad.yaml:7:23:" in err and "alias name" in err,
-          "check: a bad alias name is named at file:line:col")
-    check("hunter2" not in err, "check: the plain secret is not echoed")
+    check_config_errors(pr, bad, "opn", [
+        (5, 19, "no-such-file", "an unreadable api_key_file is named"),
+        (6, 17, "api_secret_file", "a plain api_secret is refused"),
+        (7, 23, "alias name", "a bad alias name is named")])
 
 
 def test_flow(probe, srv):
@@ -183,18 +175,13 @@ def test_errors(pr, cfg, srv):
 
 
 def main():
-    probe_bin = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="lw-t216-") as d:
-        pki = make_pki(os.path.join(d, "pki"))
+    with lab("t216", [KEY, SECRET, "hunter2"]) as (pr, pki):
         with OPNsense(tls=pki, key=KEY, secret=SECRET) as srv:
-            pr = Prober(probe_bin, d, [KEY, SECRET, "hunter2"])
             cfg = config(pr, pki, srv.url)
             test_check(pr, cfg)
             test_flow(pr.bound(cfg), srv)
             test_errors(pr, cfg, srv)
-            check(not srv.violations, "the fake OPNsense saw no request "
-                  f"outside its API: {srv.violations[:5]}")
-        print(f"     {pr.count} probe runs")
+            check_api("the fake OPNsense", srv)
     finish()
 
 

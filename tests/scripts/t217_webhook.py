@@ -30,14 +30,11 @@ import hashlib
 import hmac
 import json
 import os
-import sys
-import tempfile
 import time
 
-from fakeapi.base import make_pki
-from fakeapi.probe_runner import (Prober, backends,
-                                  check_bad_targets, check_tls,
-                                  check_transient)
+from fakeapi.probe_runner import (backends, check_api, check_bad_targets,
+                                  check_config_errors, check_tls,
+                                  check_transient, lab)
 from fakeapi.webhook import Webhook
 from lwtest import check, finish
 
@@ -96,22 +93,15 @@ def test_check(pr, cfg):
     body: '{"x":{target}}'
 """)
     env = dict(os.environ, T217_SECRET="x")
-    res, _ = pr.raw(bad, "a", "check", env=env)
-    err = res.stderr
-    check(res.returncode == 1, "check: a bad section fails")
-    check("bad.yaml:5:13:" in err and "secret_file" in err,
-          "check: a plain secret is refused at file:line:col")
-    check("bad.yaml:6:11:" in err and "{colour}" in err,
-          "check: an unknown placeholder is named at file:line:col")
-    check("bad.yaml:8:21:" in err and "Content-Type" in err,
-          "check: a header labwarden sets itself is refused")
-    check("hunter2" not in err, "check: the plain secret is not echoed")
-    res, _ = pr.raw(bad, "b", "check", env=env)
-    err = res.stderr
-    check("bad.yaml:11:10:" in err and "not both" in err,
-          "check: url with url_file is refused")
-    check("bad.yaml:14:11:" in err and "not JSON once filled in" in err,
-          "check: a body that is no JSON once filled in is refused")
+    check_config_errors(pr, bad, "a", [
+        (5, 13, "secret_file", "a plain secret is refused"),
+        (6, 11, "{colour}", "an unknown placeholder is named"),
+        (8, 21, "Content-Type", "a header labwarden sets itself is "
+         "refused")], env=env)
+    check_config_errors(pr, bad, "b", [
+        (11, 10, "not both", "url with url_file is refused"),
+        (14, 11, "not JSON once filled in", "a body that is no JSON once "
+         "filled in is refused")], env=env)
 
 
 def signed(req):
@@ -207,24 +197,14 @@ def test_errors(pr, cfg, srv, plain):
 
 
 def main():
-    probe_bin = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="lw-t217-") as d:
-        pki = make_pki(os.path.join(d, "pki"))
-        srv = Webhook(tls=pki, path=PATH, secret=SECRET).start()
-        plain = Webhook(tls=None, path=PATH, secret=SECRET).start()
-        try:
-            pr = Prober(probe_bin, d, [SECRET, TOKEN, HOOK_ID, "hunter2"])
-            cfg = config(pr, pki, srv, plain)
-            test_check(pr, cfg)
-            test_flow(pr.bound(cfg), srv)
-            test_errors(pr, cfg, srv, plain)
-            check(not srv.violations and not plain.violations,
-                  "the receiver saw only signed JSON POSTs: "
-                  f"{(srv.violations + plain.violations)[:5]}")
-        finally:
-            srv.stop()
-            plain.stop()
-        print(f"     {pr.count} probe runs")
+    with lab("t217", [SECRET, TOKEN, HOOK_ID, "hunter2"]) as (pr, pki), \
+            Webhook(tls=pki, path=PATH, secret=SECRET) as srv, \
+            Webhook(tls=None, path=PATH, secret=SECRET) as plain:
+        cfg = config(pr, pki, srv, plain)
+        test_check(pr, cfg)
+        test_flow(pr.bound(cfg), srv)
+        test_errors(pr, cfg, srv, plain)
+        check_api("the receivers (signed JSON POSTs only)", srv, plain)
     finish()
 
 

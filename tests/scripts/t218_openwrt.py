@@ -23,15 +23,13 @@ usage: t218_openwrt.py BACKEND_PROBE [LABWARDEN PCAPS_DIR RULES_DIR]
 import json
 import os
 import sys
-import tempfile
 
 from lwtest import check, finish
-from fakeapi.base import make_pki
 from fakeapi.openwrt import FakeOpenWrt
-from fakeapi.probe_runner import (Prober, backends, check_audit,
-                                  check_bad_targets, check_replies,
-                                  check_tls, check_transient, replay_act,
-                                  replay_config)
+from fakeapi.probe_runner import (backends, check_api, check_audit,
+                                  check_bad_targets, check_config_errors,
+                                  check_replies, check_tls, check_transient,
+                                  lab, replay_act, replay_config)
 
 PASSWORD = "pw-t218-Zq9!s3cr3t"
 BACKEND = "router"
@@ -330,8 +328,7 @@ def test_uci(pr, pki):
         check(res.get("status") == "fail" and "no firewall ipset named "
               "'lw_lockdown6'" in res.get("detail", ""),
               f"a missing ipset: fail with the reason ({res.get('detail')})")
-        check(not srv.violations, f"uci router: no violations "
-              f"{srv.violations[:3]}")
+        check_api("uci router", srv)
 
 
 def test_config(pr, pki):
@@ -344,17 +341,12 @@ def test_config(pr, pki):
         "    mode: sometimes\n"
         "    lockdown_set: 'bad name'\n"
         "    session_timout: 5m\n"))
-    p, _ = pr.raw(cfg, BACKEND, "check")
-    err = p.stderr
-    check(p.returncode == 1, "check fails a broken section")
-    for line, col, text in ((4, 10, "backends.router.url"),
-                            (5, 15, "secrets are not config values"),
-                            (6, 11, "runtime or uci"),
-                            (7, 19, "is not a name"),
-                            (8, 21, "did you mean 'session_timeout'")):
-        check(f"broken.yaml:{line}:{col}:" in err and text in err,
-              f"check names line {line} col {col}: {text}")
-    check("hunter2hunter2" not in err, "the plain password is not echoed")
+    check_config_errors(pr, cfg, BACKEND, [
+        (4, 10, "backends.router.url", "a url that is not https"),
+        (5, 15, "secrets are not config values", "a plain password"),
+        (6, 11, "runtime or uci", "an unknown mode"),
+        (7, 19, "is not a name", "a set name with a space"),
+        (8, 21, "did you mean 'session_timeout'", "a misspelt key")])
     p, _ = pr.raw(cfg, BACKEND, "block", "lockdown", "1.2.3.4")
     check(p.returncode == 2 and "backends.router" in p.stderr,
           "open refuses the broken section")
@@ -395,28 +387,22 @@ def test_replay(pr, pki, lw, pcaps, rules):
         check(srv.logins == 1, f"one session serves the replay "
               f"({srv.logins} login after the 500)")
         check_audit(pr, state, "POST /ubus file.exec")
-        check(not srv.violations, f"replay: no violations "
-              f"{srv.violations[:3]}")
+        check_api("replay", srv)
 
 
 def main():
-    probe = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="t218-") as tmp:
-        pki = make_pki(os.path.join(tmp, "pki"))
-        pr = Prober(probe, tmp, [PASSWORD, "hunter2hunter2"])
+    with lab("t218", [PASSWORD, "hunter2hunter2"]) as (pr, pki):
         with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}) as srv:
             test_shapes(pr, srv, pki)
             test_sessions(pr, srv, pki)
             test_faults(pr, srv, pki)
             test_garbage(pr, srv, pki)
-        check(not srv.violations, f"router saw no request outside the "
-              f"documented API {json.dumps(srv.violations[:5])}")
+            check_api("router", srv)
         test_uci(pr, pki)
         test_config(pr, pki)
         if len(sys.argv) > 4:
             test_replay(pr, pki, *(os.path.abspath(a) for a in
                                    sys.argv[2:5]))
-        print(f"     {pr.count} probe runs")
     finish()
 
 

@@ -26,12 +26,11 @@ usage: t219_unifi.py BACKEND_PROBE [LABWARDEN PCAPS_DIR RULES_DIR]
 """
 import os
 import sys
-import tempfile
 
 from lwtest import check, finish
-from fakeapi.base import make_pki
-from fakeapi.probe_runner import (Prober, backends, check_audit,
-                                  check_replies, check_tls, check_transient,
+from fakeapi.probe_runner import (backends, check_api, check_audit,
+                                  check_config_errors, check_replies,
+                                  check_tls, check_transient, lab,
                                   replay_act, replay_config)
 from fakeapi.unifi import FakeUniFi
 
@@ -180,8 +179,7 @@ def test_unifios(pr, pki):
         check(res.get("status") == "ok" and srv.logins - logins == 2,
               f"session expired mid-operation: one re-login, then ok "
               f"({srv.logins - logins} logins, {res.get('detail')})")
-        check(not srv.violations, f"UniFi OS: no violations "
-              f"{srv.violations[:3]}")
+        check_api("UniFi OS", srv)
 
 
 def test_jwt_and_udm(pr, pki):
@@ -205,7 +203,7 @@ def test_jwt_and_udm(pr, pki):
         check(all(r.headers.get("x-csrf-token") for r in srv.requests[1:]
                   if r.method != "GET"),
               "CSRF token taken from the JWT's csrfToken claim")
-        check(not srv.violations, f"UDM: no violations {srv.violations[:3]}")
+        check_api("UDM", srv)
 
 
 def test_classic(pr, pki):
@@ -234,8 +232,7 @@ def test_classic(pr, pki):
               "'labwarden'" in res.get("detail", ""),
               f"wrong password: fail after one login, no storm "
               f"({res.get('detail')})")
-        check(not srv.violations, f"classic: no violations "
-              f"{srv.violations[:3]}")
+        check_api("classic", srv)
 
 
 def test_api_key(pr, pki):
@@ -262,8 +259,7 @@ def test_api_key(pr, pki):
             "api_key_env: T219_KEY"))
         res, _, _ = pr.op(envcfg, BACKEND, "has", "lockdown", MAC)
         check(res.get("status") == "ok", "api_key_env works")
-        check(not srv.violations, f"API key: no violations "
-              f"{srv.violations[:3]}")
+        check_api("API key", srv)
 
 
 GARBAGE = [
@@ -316,8 +312,7 @@ def test_faults(pr, pki):
         check(res.get("status") == "fail" and "api.err.NoPermission" in
               res.get("detail", ""), f"an error envelope: fail with its "
               f"msg ({res.get('detail')})")
-        check(not srv.violations, f"faults: no violations "
-              f"{srv.violations[:3]}")
+        check_api("faults", srv)
 
 
 def test_config(pr, pki):
@@ -335,19 +330,14 @@ def test_config(pr, pki):
         f"    api_key_file: {key}\n"
         "    quarantine_network_id: 'vlan 66'\n"
         "    kik: false\n"))
-    p, _ = pr.raw(cfg, BACKEND, "check")
-    err = p.stderr
-    check(p.returncode == 1, "check fails a broken section")
-    for line, text in ((4, "backends.unifi.url"),
-                       (5, "API keys exist on UniFi OS only"),
-                       (6, "not a site's short name"),
-                       (7, "not both"),
-                       (10, "not a network _id"),
-                       (11, "did you mean 'kick'")):
-        check(f"broken.yaml:{line}:" in err and text in err,
-              f"check names line {line}: {text}")
-    check(API_KEY not in err and PASSWORD not in err,
-          "the secrets are not echoed")
+    check_config_errors(pr, cfg, BACKEND, [
+        (4, None, "backends.unifi.url", "a url with a path"),
+        (5, None, "API keys exist on UniFi OS only", "an API key on a "
+         "classic controller"),
+        (6, None, "not a site's short name", "a site name with a space"),
+        (7, None, "not both", "both an API key and a password"),
+        (10, None, "not a network _id", "a network id with a space"),
+        (11, None, "did you mean 'kick'", "a misspelt key")])
     none = pr.config("noauth", (
         "backends:\n"
         f"  {BACKEND}:\n"
@@ -392,15 +382,11 @@ def test_replay(pr, pki, lw, pcaps, rules):
         check(srv.logins == 2, f"the session expired once: one re-login "
               f"({srv.logins} logins)")
         check_audit(pr, state, "/proxy/network/api/s/default/")
-        check(not srv.violations, f"replay: no violations "
-              f"{srv.violations[:3]}")
+        check_api("replay", srv)
 
 
 def main():
-    probe = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="t219-") as tmp:
-        pki = make_pki(os.path.join(tmp, "pki"))
-        pr = Prober(probe, tmp, [PASSWORD, API_KEY])
+    with lab("t219", [PASSWORD, API_KEY]) as (pr, pki):
         test_unifios(pr, pki)
         test_jwt_and_udm(pr, pki)
         test_classic(pr, pki)
@@ -410,7 +396,6 @@ def main():
         if len(sys.argv) > 4:
             test_replay(pr, pki, *(os.path.abspath(a) for a in
                                    sys.argv[2:5]))
-        print(f"     {pr.count} probe runs")
     finish()
 
 

@@ -7,11 +7,15 @@ anywhere in stdout or stderr.  The check_* functions are the behaviours
 every HTTP backend must show the same way (TLS, transient faults,
 garbage replies, bad targets, the audit log), asserted the same way.
 """
+import contextlib
 import json
 import os
+import sys
+import tempfile
 import time
 
 import lwtest
+from fakeapi.base import make_pki
 from lwtest import check
 
 
@@ -81,6 +85,38 @@ class Prober:
         p = lwtest.run(argv, timeout=timeout)
         self._checked(f"labwarden {argv[1]}", p)
         return p
+
+
+@contextlib.contextmanager
+def lab(name, secrets):
+    """A test's temporary directory with a CA in pki/, and a Prober for
+    backend_probe (argv[1]) that looks for secrets: (pr, pki)."""
+    with tempfile.TemporaryDirectory(prefix=f"lw-{name}-") as tmp:
+        pki = make_pki(os.path.join(tmp, "pki"))
+        pr = Prober(os.path.abspath(sys.argv[1]), tmp, secrets)
+        yield pr, pki
+        print(f"     {pr.count} probe runs")
+
+
+def check_api(what, *servers):
+    """The fakes saw no request outside the vendor's documented API."""
+    seen = [v for srv in servers for v in srv.violations]
+    check(not seen, f"{what}: no request outside the documented API "
+          f"{seen[:5]}")
+
+
+def check_config_errors(pr, cfg, backend, want, env=None):
+    """`check` of a broken section exits 1 and names each mistake: want
+    holds (line, col or None, text or texts, what it is)."""
+    res, _ = pr.raw(cfg, backend, "check", env=env)
+    name = os.path.basename(cfg)
+    check(res.returncode == 1, f"check: {name} fails")
+    for line, col, texts, what in want:
+        where = f"{name}:{line}:" + (f"{col}:" if col else "")
+        texts = (texts,) if isinstance(texts, str) else texts
+        check(where in res.stderr and all(t in res.stderr for t in texts),
+              f"check: {what}, at {where.rstrip(':')}")
+    return res
 
 
 def section(name, keys):
