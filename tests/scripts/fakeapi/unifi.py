@@ -58,7 +58,8 @@ class FakeUniFi(Sessions, FakeAPI):
         self.networks = {"5f0a1b2c3d4e5f6a7b8c9d0e": "LAN",
                          "65a1b2c3d4e5f6a7b8c9d0e1": "Quarantine"}
         self.clients = {}                  # mac -> record
-        self.init_sessions()               # cookie value -> {user, csrf, expires}
+        # sessions: cookie value -> {user, csrf, expires}
+        self.init_sessions()
         self._garble = []                  # [method, path part, status, body, n]
         self._state = threading.Lock()
 
