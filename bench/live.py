@@ -26,7 +26,6 @@ usage: live.py LABWARDEN BENCH_PCAP WORK_DIR [--series pcap,pcap-batch,nflog]
 import argparse
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,7 +34,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "scripts"))
-from lwnet import VethPair, proc_status, sh  # noqa: E402
+from lwnet import (VethPair, netns_missing, proc_status, sh,  # noqa: E402
+                   wait_for)
 
 LAB, PEER = "lw-bench-lab", "lw-bench-peer"
 DEV_A, DEV_B = "lwbencha", "lwbenchb"
@@ -47,18 +47,11 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def ready(argv0):
-    if os.geteuid() != 0:
-        return "needs root"
-    for tool in ("ip", "tcpreplay", "tcprewrite", "editcap", "nft"):
-        if not shutil.which(tool):
-            return f"needs {tool}"
-    probe = sh("ip", "netns", "add", LAB, check_rc=False)
-    sh("ip", "netns", "del", LAB, check_rc=False)
-    if probe.returncode != 0:
-        return "no network namespaces here"
-    if not os.access(argv0, os.X_OK):
-        return f"{argv0}: not built"
-    return None
+    why = netns_missing(LAB, ("ip", "tcpreplay", "tcprewrite", "editcap",
+                              "nft"))
+    if not why and not os.access(argv0, os.X_OK):
+        why = f"{argv0}: not built"
+    return why
 
 
 def make_slices(pcap, work, lab_mac):
@@ -89,16 +82,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def wait_for(path, text, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        with open(path) as f:
-            if text in f.read():
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def parse_counts(stderr, series):

@@ -253,16 +253,26 @@ static double ms_since(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* The element for t: its text decides the set (an IP a lockdown set,
- * a MAC quarantine_mac), whatever the kind. */
-static const char *element(const struct lw_target *t, char *set, size_t len)
+/*
+ * The element for t: its text decides the set (an IP a lockdown set, a
+ * MAC quarantine_mac), whatever the kind.  res->request is "WHAT inet
+ * labwarden SET"; NULL with the reason in res->detail when t is
+ * neither.
+ */
+static const char *element(const struct lw_target *t, const char *what,
+    char *set, size_t len, struct lw_be_result *res)
 {
 	const char *name;
 	char canon[64];
 
-	if (!target_set(t->text, &name, canon, sizeof canon))
+	if (!target_set(t->text, &name, canon, sizeof canon)) {
+		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
+		    "IP nor a MAC", t->text);
 		return NULL;
+	}
 	snprintf(set, len, "%s", name);
+	snprintf(res->request, sizeof res->request, "%s inet " LW_NFT_TABLE
+	    " %s", what, set);
 	return t->text;
 }
 
@@ -272,17 +282,12 @@ static enum lw_be_status nft_block(struct lw_backend *be,
 {
 	struct timespec t0;
 	char set[32], err[512] = "";
-	const char *elem = element(t, set, sizeof set);
+	const char *elem = element(t, "add element", set, sizeof set, res);
 
 	(void)kind;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!elem) {
-		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
-		    "IP nor a MAC", t->text);
+	if (!elem)
 		return LW_BE_FAIL;
-	}
-	snprintf(res->request, sizeof res->request, "add element inet "
-	    LW_NFT_TABLE " %s", set);
 	bool ok = lw_nft_block(be->priv, elem, seconds, err, sizeof err);
 	res->latency_ms = ms_since(&t0);
 	if (!ok) {
@@ -302,18 +307,13 @@ static enum lw_be_status nft_release(struct lw_backend *be,
 	struct timespec t0;
 	char set[32], err[512] = "";
 	uint64_t left;
-	const char *elem = element(t, set, sizeof set);
+	const char *elem = element(t, "delete element", set, sizeof set, res);
 
 	(void)kind;
 	(void)ref;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!elem) {
-		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
-		    "IP nor a MAC", t->text);
+	if (!elem)
 		return LW_BE_FAIL;
-	}
-	snprintf(res->request, sizeof res->request, "delete element inet "
-	    LW_NFT_TABLE " %s", set);
 	bool was = lw_nft_has(be->priv, elem, &left);
 	uint64_t gone;
 	bool ok = lw_nft_release(be->priv, elem, err, sizeof err) &&
@@ -340,17 +340,12 @@ static enum lw_be_status nft_has(struct lw_backend *be,
 {
 	char set[32];
 	uint64_t left = 0;
-	const char *elem = element(t, set, sizeof set);
+	const char *elem = element(t, "list set", set, sizeof set, res);
 
 	(void)kind;
 	(void)ref;
-	if (!elem) {
-		snprintf(res->detail, sizeof res->detail, "'%s' is neither an "
-		    "IP nor a MAC", t->text);
+	if (!elem)
 		return LW_BE_FAIL;
-	}
-	snprintf(res->request, sizeof res->request, "list set inet "
-	    LW_NFT_TABLE " %s", set);
 	if (!lw_nft_has(be->priv, elem, &left)) {
 		snprintf(res->detail, sizeof res->detail, "%s not in %s", elem,
 		    set);

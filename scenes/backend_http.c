@@ -131,19 +131,6 @@ bool lw_be_target(const struct lw_target *t, struct lw_be_addrs *out,
 	return false;
 }
 
-/* path relative to the config file's directory, into out. */
-static void config_relative(const struct lw_section *sec, const char *path,
-    char *out, size_t outlen)
-{
-	const char *slash = sec->file ? strrchr(sec->file, '/') : NULL;
-
-	if (path[0] == '/' || !slash)
-		snprintf(out, outlen, "%s", path);
-	else
-		snprintf(out, outlen, "%.*s/%s", (int)(slash - sec->file),
-		    sec->file, path);
-}
-
 void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
 {
 	char path[4096];
@@ -151,7 +138,7 @@ void lw_be_check_common(struct lw_section *sec, struct lw_diag *diag)
 	lw_backend_common_check(sec, diag);
 	const char *ca = lw_section_str(sec, "ca_file", NULL);
 	if (ca && *ca) {
-		config_relative(sec, ca, path, sizeof path);
+		lw_section_path(sec, ca, path, sizeof path);
 		if (access(path, R_OK) != 0)
 			lw_section_error(sec, "ca_file", diag, "cannot read "
 			    "%s", path);
@@ -174,18 +161,19 @@ void lw_be_secret_error(struct lw_section *sec, const char *base,
     const char *err, struct lw_diag *diag)
 {
 	static const char *const suffix[] = { "", "_file", "_env" };
+	const struct lw_kv *at = NULL;
 	char key[96];
 
+	/* Each of the three is marked read: a plain base refused is not
+	 * also an unknown base_file. */
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof key, "%s%s", base, suffix[i]);
-		for (size_t k = 0; k < sec->n; k++)
-			if (strcmp(sec->kv[k].key, key) == 0) {
-				lw_diag_add(diag, sec->file, sec->kv[k].line,
-				    sec->kv[k].col, "%s", err);
-				return;
-			}
+		const struct lw_kv *kv = lw_section_find(sec, key);
+		if (!at)
+			at = kv;
 	}
-	lw_diag_add(diag, sec->file, sec->line, sec->col, "%s", err);
+	lw_diag_add(diag, sec->file, at ? at->line : sec->line,
+	    at ? at->col : sec->col, "%s", err);
 }
 
 static bool url_char_ok(unsigned char c)
@@ -245,6 +233,44 @@ bool lw_be_base_url(const char *url, bool allow_http, char *out,
 	return true;
 }
 
+bool lw_be_read_url(struct lw_section *sec, bool path_ok, const char *hint,
+    char *out, size_t outlen, struct lw_diag *diag)
+{
+	char why[160];
+	const char *url = lw_section_need(sec, "url", diag);
+
+	if (!url)
+		return false;
+	bool ok = lw_be_base_url(url, lw_be_insecure(sec), out, outlen, why,
+	    sizeof why);
+	if (ok && !path_ok && strchr(strstr(out, "://") + 3, '/')) {
+		snprintf(why, sizeof why, "has a path");
+		ok = false;
+	}
+	if (ok)
+		return true;
+	if (hint)
+		lw_section_error(sec, "url", diag, "'%s' %s (%s)", url, why,
+		    hint);
+	else
+		lw_section_error(sec, "url", diag, "%s", why);
+	return false;
+}
+
+int lw_be_read_secret(struct lw_section *sec, const char *base,
+    bool required, char *buf, size_t buflen, struct lw_diag *diag)
+{
+	char err[1024];
+
+	if (lw_section_secret(sec, base, required, buf, buflen, err,
+	    sizeof err))
+		return 1;
+	if (!err[0])
+		return 0;
+	lw_be_secret_error(sec, base, err, diag);
+	return -1;
+}
+
 struct lw_http *lw_be_http_open(struct lw_backend *be,
     struct lw_section *sec, char *err, size_t errlen)
 {
@@ -254,7 +280,7 @@ struct lw_http *lw_be_http_open(struct lw_backend *be,
 	if (!lw_backend_http_opts(be, sec, &opts, err, errlen))
 		return NULL;
 	if (opts.ca_file) {
-		config_relative(sec, opts.ca_file, ca_path, sizeof ca_path);
+		lw_section_path(sec, opts.ca_file, ca_path, sizeof ca_path);
 		opts.ca_file = ca_path;
 	}
 	struct lw_http *h = lw_http_new(&opts);
@@ -262,6 +288,77 @@ struct lw_http *lw_be_http_open(struct lw_backend *be,
 		snprintf(err, errlen, "%s: cannot make an HTTP client",
 		    sec->where);
 	return h;
+}
+
+/* The section read into a fresh state; NULL on no memory. */
+static void *conf_read(const struct lw_be_conf *conf, struct lw_section *sec,
+    struct lw_diag *diag)
+{
+	void *state = calloc(1, conf->size);
+
+	if (!state)
+		return NULL;
+	lw_be_check_common(sec, diag);
+	conf->read(sec, state, diag);
+	lw_section_unused(sec, conf->keys, diag);
+	return state;
+}
+
+static struct lw_http **conf_http(const struct lw_be_conf *conf, void *state)
+{
+	return (struct lw_http **)(void *)((char *)state + conf->http_offset);
+}
+
+static void conf_free(const struct lw_be_conf *conf, void *state)
+{
+	lw_http_free(*conf_http(conf, state));
+	lw_be_wipe(state, conf->size);
+	free(state);
+}
+
+bool lw_be_conf_check(const struct lw_be_conf *conf, struct lw_section *sec,
+    struct lw_diag *diag)
+{
+	size_t before = diag->count;
+	void *state = conf_read(conf, sec, diag);
+
+	if (!state)
+		return false;
+	conf_free(conf, state);
+	return diag->count == before;
+}
+
+bool lw_be_conf_open(const struct lw_be_conf *conf, struct lw_backend *be,
+    struct lw_section *sec, char *err, size_t errlen)
+{
+	struct lw_diag diag;
+
+	lw_diag_init(&diag);
+	void *state = conf_read(conf, sec, &diag);
+	bool ok = state && diag.count == 0;
+	if (!state)
+		snprintf(err, errlen, "%s: out of memory", sec->where);
+	else if (!ok)
+		snprintf(err, errlen, "%s", diag.msgs[0]);
+	lw_diag_free(&diag);
+	if (ok && !(*conf_http(conf, state) = lw_be_http_open(be, sec, err,
+	    errlen)))
+		ok = false;
+	if (!ok) {
+		if (state)
+			conf_free(conf, state);
+		return false;
+	}
+	be->priv = state;
+	return true;
+}
+
+void lw_be_conf_close(const struct lw_be_conf *conf, struct lw_backend *be)
+{
+	if (!be->priv)
+		return;
+	conf_free(conf, be->priv);
+	be->priv = NULL;
 }
 
 void lw_be_detail(struct lw_be_result *res, const char *fmt, ...)

@@ -20,6 +20,7 @@
  * Every change is read back before LW_BE_OK.  Basic auth has no
  * session: a 401 is a wrong user or password, reported, not retried.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,17 +108,12 @@ static void read_list(struct lw_section *sec, const char *key,
 }
 
 /* Every key but the common ones into mt; mistakes into diag. */
-static void read_conf(struct lw_section *sec, struct mikrotik *mt,
+static void read_conf(struct lw_section *sec, void *state,
     struct lw_diag *diag)
 {
-	char why[160], err[1024];
-	bool insecure = false;
+	struct mikrotik *mt = state;
 
-	lw_section_bool(sec, "insecure", false, &insecure, diag);
-	const char *url = lw_section_need(sec, "url", diag);
-	if (url && !lw_be_base_url(url, insecure, mt->base, sizeof mt->base,
-	    why, sizeof why))
-		lw_section_error(sec, "url", diag, "%s", why);
+	lw_be_read_url(sec, true, NULL, mt->base, sizeof mt->base, diag);
 	const char *user = lw_section_need(sec, "user", diag);
 	if (user && !user_ok(user))
 		lw_section_error(sec, "user", diag, "1 to 127 printable "
@@ -138,63 +134,31 @@ static void read_conf(struct lw_section *sec, struct mikrotik *mt,
 	else
 		lw_section_error(sec, "quarantine_by", diag, "'%s': one of "
 		    "address, lease, block-access", by);
-	if (!lw_section_secret(sec, "password", true, mt->password,
-	    sizeof mt->password, err, sizeof err))
-		lw_be_secret_error(sec, "password", err, diag);
+	lw_be_read_secret(sec, "password", true, mt->password,
+	    sizeof mt->password, diag);
 }
+
+static const struct lw_be_conf mikrotik_conf = {
+	.size = sizeof(struct mikrotik),
+	.http_offset = offsetof(struct mikrotik, http),
+	.keys = mikrotik_keys,
+	.read = read_conf,
+};
 
 static bool mikrotik_check(struct lw_section *sec, struct lw_diag *diag)
 {
-	struct mikrotik *mt = calloc(1, sizeof *mt);
-	size_t before = diag->count;
-
-	if (!mt)
-		return false;
-	lw_be_check_common(sec, diag);
-	read_conf(sec, mt, diag);
-	lw_section_unused(sec, mikrotik_keys, diag);
-	lw_be_wipe(mt->password, sizeof mt->password);
-	free(mt);
-	return diag->count == before;
+	return lw_be_conf_check(&mikrotik_conf, sec, diag);
 }
 
 static bool mikrotik_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_diag diag;
-	struct mikrotik *mt = calloc(1, sizeof *mt);
-
-	if (!mt) {
-		snprintf(err, errlen, "%s: out of memory", sec->where);
-		return false;
-	}
-	lw_diag_init(&diag);
-	read_conf(sec, mt, &diag);
-	bool ok = diag.count == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s", diag.msgs[0]);
-	lw_diag_free(&diag);
-	if (ok)
-		mt->http = lw_be_http_open(be, sec, err, errlen);
-	if (!ok || !mt->http) {
-		lw_be_wipe(mt->password, sizeof mt->password);
-		free(mt);
-		return false;
-	}
-	be->priv = mt;
-	return true;
+	return lw_be_conf_open(&mikrotik_conf, be, sec, err, errlen);
 }
 
 static void mikrotik_close(struct lw_backend *be)
 {
-	struct mikrotik *mt = be->priv;
-
-	if (!mt)
-		return;
-	lw_http_free(mt->http);
-	lw_be_wipe(mt->password, sizeof mt->password);
-	free(mt);
-	be->priv = NULL;
+	lw_be_conf_close(&mikrotik_conf, be);
 }
 
 /* ---- RouterOS values ---- */
@@ -405,6 +369,22 @@ static enum lw_be_status bad_reply(struct lw_be_result *res,
 	return LW_BE_FAIL;
 }
 
+/* GET path, which RouterOS answers with an array: into *reply. */
+static enum lw_be_status get_array(struct mikrotik *mt, const char *path,
+    json_t **reply, struct lw_be_result *res)
+{
+	enum lw_be_status st = call(mt, "GET", path, NULL, reply, res);
+
+	if (st != LW_BE_OK)
+		return st;
+	if (!json_is_array(*reply)) {
+		json_decref(*reply);
+		*reply = NULL;
+		return bad_reply(res, "not a JSON array");
+	}
+	return LW_BE_OK;
+}
+
 static const char *alist_path(int family)
 {
 	return family == 6 ? "/rest/ipv6/firewall/address-list" :
@@ -445,13 +425,9 @@ static enum lw_be_status find_entry(struct mikrotik *mt,
 	lw_http_escape(a->ip, qaddr, sizeof qaddr);
 	snprintf(path, sizeof path, "%s?list=%s&address=%s",
 	    alist_path(a->family), list, qaddr);
-	enum lw_be_status st = call(mt, "GET", path, NULL, &reply, res);
+	enum lw_be_status st = get_array(mt, path, &reply, res);
 	if (st != LW_BE_OK)
 		return st;
-	if (!json_is_array(reply)) {
-		json_decref(reply);
-		return bad_reply(res, "not a JSON array");
-	}
 	json_array_foreach(reply, i, item) {
 		struct entry one;
 		if (!read_entry(item, &one)) {
@@ -730,13 +706,9 @@ static enum lw_be_status find_leases(struct mikrotik *mt, const char *mac,
 	lw_http_escape(upper, q, sizeof q);
 	snprintf(path, sizeof path, "/rest/ip/dhcp-server/lease?"
 	    "mac-address=%s", q);
-	enum lw_be_status st = call(mt, "GET", path, NULL, &reply, res);
+	enum lw_be_status st = get_array(mt, path, &reply, res);
 	if (st != LW_BE_OK)
 		return st;
-	if (!json_is_array(reply)) {
-		json_decref(reply);
-		return bad_reply(res, "not a JSON array");
-	}
 	json_array_foreach(reply, i, item) {
 		struct lease l;
 		char canon[18];

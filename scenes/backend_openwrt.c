@@ -21,6 +21,7 @@
  * lacks the call, which no further login changes.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,15 +117,10 @@ static void read_name(struct lw_section *sec, const char *key,
 static void ow_conf_access(struct ow *ow, struct lw_section *sec,
     struct lw_diag *diag)
 {
-	char base[400], why[160], err[768];
-	bool insecure = lw_be_insecure(sec);
+	char base[400];
 
-	const char *url = lw_section_need(sec, "url", diag);
-	if (url && !lw_be_base_url(url, insecure, base, sizeof base, why,
-	    sizeof why))
-		lw_section_error(sec, "url", diag, "'%s' %s (the router, e.g. "
-		    "https://192.168.1.1)", url, why);
-	else if (url)
+	if (lw_be_read_url(sec, true, "the router, e.g. https://192.168.1.1",
+	    base, sizeof base, diag))
 		endpoint(ow, base);
 	const char *user = lw_section_str(sec, "username", "root");
 	if (!*user || strlen(user) >= sizeof ow->user ||
@@ -132,9 +128,8 @@ static void ow_conf_access(struct ow *ow, struct lw_section *sec,
 		lw_section_error(sec, "username", diag, "'%s' is not a user "
 		    "name", user);
 	snprintf(ow->user, sizeof ow->user, "%s", user);
-	if (!lw_section_secret(sec, "password", true, ow->password,
-	    sizeof ow->password, err, sizeof err))
-		lw_be_secret_error(sec, "password", err, diag);
+	lw_be_read_secret(sec, "password", true, ow->password,
+	    sizeof ow->password, diag);
 }
 
 /* What to change: the mode, the set names, nft, the session. */
@@ -170,66 +165,34 @@ static void ow_conf_sets(struct ow *ow, struct lw_section *sec,
 		    "1d");
 }
 
-/* Every key of the section into ow; mistakes into diag. */
-static void ow_conf(struct ow *ow, struct lw_section *sec,
-    struct lw_diag *diag)
+/* Every key but the common ones into ow; mistakes into diag. */
+static void ow_conf(struct lw_section *sec, void *state, struct lw_diag *diag)
 {
-	lw_be_check_common(sec, diag);
-	ow_conf_access(ow, sec, diag);
-	ow_conf_sets(ow, sec, diag);
-	lw_section_unused(sec, ow_keys, diag);
+	ow_conf_access(state, sec, diag);
+	ow_conf_sets(state, sec, diag);
 }
+
+static const struct lw_be_conf ow_backend_conf = {
+	.size = sizeof(struct ow),
+	.http_offset = offsetof(struct ow, http),
+	.keys = ow_keys,
+	.read = ow_conf,
+};
 
 static bool ow_check(struct lw_section *sec, struct lw_diag *diag)
 {
-	struct ow *ow = calloc(1, sizeof *ow);
-	size_t before = diag->count;
-
-	if (!ow)
-		return false;
-	ow_conf(ow, sec, diag);
-	lw_be_wipe(ow->password, sizeof ow->password);
-	free(ow);
-	return diag->count == before;
+	return lw_be_conf_check(&ow_backend_conf, sec, diag);
 }
 
 static bool ow_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_diag diag;
-	struct ow *ow = calloc(1, sizeof *ow);
-
-	if (!ow) {
-		snprintf(err, errlen, "%s: out of memory", sec->where);
-		return false;
-	}
-	lw_diag_init(&diag);
-	ow_conf(ow, sec, &diag);
-	bool ok = diag.count == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s", diag.msgs[0]);
-	lw_diag_free(&diag);
-	if (ok && !(ow->http = lw_be_http_open(be, sec, err, errlen)))
-		ok = false;
-	if (!ok) {
-		lw_be_wipe(ow->password, sizeof ow->password);
-		free(ow);
-		return false;
-	}
-	be->priv = ow;
-	return true;
+	return lw_be_conf_open(&ow_backend_conf, be, sec, err, errlen);
 }
 
 static void ow_close(struct lw_backend *be)
 {
-	struct ow *ow = be->priv;
-
-	if (!ow)
-		return;
-	lw_http_free(ow->http);
-	lw_be_wipe(ow, sizeof *ow);
-	free(ow);
-	be->priv = NULL;
+	lw_be_conf_close(&ow_backend_conf, be);
 }
 
 /* ---- JSON-RPC ---- */
@@ -602,7 +565,7 @@ static enum lw_be_status nft_find(struct ow *ow, const char *set,
 		st = LW_BE_FAIL;
 	} else if (strstr(out.err, "No such file"))
 		lw_be_detail(res, "no set inet %s %s on the router: add it "
-		    "(docs/backends-openwrt-unifi.md) - nft: %s", ow->table,
+		    "(docs/backends.md) - nft: %s", ow->table,
 		    set, out.err);
 	free(out.out);
 	return st;
@@ -736,7 +699,7 @@ static enum lw_be_status uci_find(struct ow *ow, const char *set,
 	if (!us->section[0]) {
 		json_decref(data);
 		lw_be_detail(res, "no firewall ipset named '%s' in uci: add it "
-		    "(docs/backends-openwrt-unifi.md)", set);
+		    "(docs/backends.md)", set);
 		return LW_BE_FAIL;
 	}
 	us->entries = json_array();
@@ -896,60 +859,60 @@ static void quarantine_note(enum lw_block_kind kind, struct lw_be_result *res)
 	    done);
 }
 
-static enum lw_be_status ow_block(struct lw_backend *be,
+enum ow_op { OW_BLOCK, OW_RELEASE, OW_HAS };
+
+/* One operation on the set and element the target maps to, in the way
+ * mode says (runtime nft or uci). */
+static enum lw_be_status ow_do(struct lw_backend *be, enum ow_op op,
     enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
     struct lw_be_result *res)
 {
 	struct ow *ow = be->priv;
+	bool runtime = ow->mode == OW_RUNTIME;
 	const char *set;
 	char canon[64];
-	enum lw_be_status st;
 
 	if (!ow_target(ow, kind, t, &set, canon, sizeof canon, res))
 		return LW_BE_FAIL;
+	if (op == OW_RELEASE)
+		return runtime ? rt_release(ow, set, canon, res) :
+		    uci_change(ow, set, canon, false, res);
+	if (op == OW_HAS)
+		return runtime ? rt_has(ow, set, canon, res) :
+		    uci_has(ow, set, canon, res);
 	if (seconds == 0)
 		seconds = 1;
 	if (seconds > OW_MAX_SECONDS)
 		seconds = OW_MAX_SECONDS;
-	if (ow->mode == OW_RUNTIME)
-		st = rt_block(ow, set, canon, seconds, res);
-	else
-		st = uci_change(ow, set, canon, true, res);
+	enum lw_be_status st = runtime ? rt_block(ow, set, canon, seconds,
+	    res) : uci_change(ow, set, canon, true, res);
 	if (st == LW_BE_OK)
 		quarantine_note(kind, res);
 	return st;
 }
 
+static enum lw_be_status ow_block(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
+    struct lw_be_result *res)
+{
+	return ow_do(be, OW_BLOCK, kind, t, seconds, res);
+}
+
+/* ref: nothing to keep; the set and element say it all. */
 static enum lw_be_status ow_release(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct ow *ow = be->priv;
-	const char *set;
-	char canon[64];
-
 	(void)ref;
-	if (!ow_target(ow, kind, t, &set, canon, sizeof canon, res))
-		return LW_BE_FAIL;
-	if (ow->mode == OW_RUNTIME)
-		return rt_release(ow, set, canon, res);
-	return uci_change(ow, set, canon, false, res);
+	return ow_do(be, OW_RELEASE, kind, t, 0, res);
 }
 
 static enum lw_be_status ow_has(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct ow *ow = be->priv;
-	const char *set;
-	char canon[64];
-
 	(void)ref;
-	if (!ow_target(ow, kind, t, &set, canon, sizeof canon, res))
-		return LW_BE_FAIL;
-	if (ow->mode == OW_RUNTIME)
-		return rt_has(ow, set, canon, res);
-	return uci_has(ow, set, canon, res);
+	return ow_do(be, OW_HAS, kind, t, 0, res);
 }
 
 const struct lw_backend_ops lw_backend_openwrt = {

@@ -14,6 +14,7 @@
  * pf tables have no expiry: labwarden releases.  Every change is read
  * back with list before LW_BE_OK.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,90 +62,45 @@ static void read_alias(struct lw_section *sec, const char *key,
 	snprintf(out, outlen, "%s", v);
 }
 
-static void read_conf(struct lw_section *sec, struct opnsense *opn,
+static void read_conf(struct lw_section *sec, void *state,
     struct lw_diag *diag)
 {
-	char why[160], err[1024];
-	bool insecure = false;
+	struct opnsense *opn = state;
 
-	lw_section_bool(sec, "insecure", false, &insecure, diag);
-	const char *url = lw_section_need(sec, "url", diag);
-	if (url && !lw_be_base_url(url, insecure, opn->base,
-	    sizeof opn->base, why, sizeof why))
-		lw_section_error(sec, "url", diag, "%s", why);
+	lw_be_read_url(sec, true, NULL, opn->base, sizeof opn->base, diag);
 	read_alias(sec, "lockdown_alias", "lw_lockdown", opn->lockdown_alias,
 	    sizeof opn->lockdown_alias, diag);
 	read_alias(sec, "quarantine_alias", "lw_quarantine",
 	    opn->quarantine_alias, sizeof opn->quarantine_alias, diag);
-	if (!lw_section_secret(sec, "api_key", true, opn->key,
-	    sizeof opn->key, err, sizeof err))
-		lw_be_secret_error(sec, "api_key", err, diag);
-	else if (strchr(opn->key, ':'))
+	if (lw_be_read_secret(sec, "api_key", true, opn->key,
+	    sizeof opn->key, diag) > 0 && strchr(opn->key, ':'))
 		lw_be_secret_error(sec, "api_key", "the API key holds a ':' "
 		    "(is this the key?)", diag);
-	if (!lw_section_secret(sec, "api_secret", true, opn->secret,
-	    sizeof opn->secret, err, sizeof err))
-		lw_be_secret_error(sec, "api_secret", err, diag);
+	lw_be_read_secret(sec, "api_secret", true, opn->secret,
+	    sizeof opn->secret, diag);
 }
 
-static void wipe(struct opnsense *opn)
-{
-	lw_be_wipe(opn->key, sizeof opn->key);
-	lw_be_wipe(opn->secret, sizeof opn->secret);
-}
+static const struct lw_be_conf opnsense_conf = {
+	.size = sizeof(struct opnsense),
+	.http_offset = offsetof(struct opnsense, http),
+	.keys = opnsense_keys,
+	.read = read_conf,
+};
 
 static bool opnsense_check(struct lw_section *sec, struct lw_diag *diag)
 {
-	struct opnsense *opn = calloc(1, sizeof *opn);
-	size_t before = diag->count;
-
-	if (!opn)
-		return false;
-	lw_be_check_common(sec, diag);
-	read_conf(sec, opn, diag);
-	lw_section_unused(sec, opnsense_keys, diag);
-	wipe(opn);
-	free(opn);
-	return diag->count == before;
+	return lw_be_conf_check(&opnsense_conf, sec, diag);
 }
 
 static bool opnsense_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_diag diag;
-	struct opnsense *opn = calloc(1, sizeof *opn);
-
-	if (!opn) {
-		snprintf(err, errlen, "%s: out of memory", sec->where);
-		return false;
-	}
-	lw_diag_init(&diag);
-	read_conf(sec, opn, &diag);
-	bool ok = diag.count == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s", diag.msgs[0]);
-	lw_diag_free(&diag);
-	if (ok)
-		opn->http = lw_be_http_open(be, sec, err, errlen);
-	if (!ok || !opn->http) {
-		wipe(opn);
-		free(opn);
-		return false;
-	}
-	be->priv = opn;
-	return true;
+	return lw_be_conf_open(&opnsense_conf, be, sec, err, errlen);
 }
 
 static void opnsense_close(struct lw_backend *be)
 {
-	struct opnsense *opn = be->priv;
-
-	if (!opn)
-		return;
-	lw_http_free(opn->http);
-	wipe(opn);
-	free(opn);
-	be->priv = NULL;
+	lw_be_conf_close(&opnsense_conf, be);
 }
 
 /* ---- requests ---- */
@@ -332,28 +288,45 @@ static bool target_ip(const struct lw_target *t, struct lw_be_addrs *a,
 	return false;
 }
 
+/*
+ * op ("add" or "delete") the target's address in kind's alias, then read
+ * the alias back: LW_BE_OK only when the address is there (add) or gone
+ * (delete).  The address and the alias into a and *alias.
+ */
+static enum lw_be_status alias_set(struct opnsense *opn, const char *op,
+    enum lw_block_kind kind, const struct lw_target *t,
+    struct lw_be_addrs *a, const char **alias, struct lw_be_result *res)
+{
+	bool add = op[0] == 'a', present;
+
+	if (!target_ip(t, a, res))
+		return LW_BE_FAIL;
+	*alias = kind_alias(opn, kind);
+	enum lw_be_status st = alias_change(opn, op, *alias, a->ip, res);
+	if (st != LW_BE_OK)
+		return st;
+	if ((st = alias_has(opn, *alias, a->ip, &present, res)) != LW_BE_OK)
+		return st;
+	if (present != add) {
+		lw_be_detail(res, "not confirmed: %s is %s alias %s after %s",
+		    a->ip, add ? "not listed in" : "still in", *alias, op);
+		return LW_BE_FAIL;
+	}
+	return LW_BE_OK;
+}
+
 static enum lw_be_status opnsense_block(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
     struct lw_be_result *res)
 {
-	struct opnsense *opn = be->priv;
 	struct lw_be_addrs a;
-	bool present;
+	const char *alias;
 
 	(void)seconds;		/* pf tables have no expiry */
-	if (!target_ip(t, &a, res))
-		return LW_BE_FAIL;
-	const char *alias = kind_alias(opn, kind);
-	enum lw_be_status st = alias_change(opn, "add", alias, a.ip, res);
+	enum lw_be_status st = alias_set(be->priv, "add", kind, t, &a, &alias,
+	    res);
 	if (st != LW_BE_OK)
 		return st;
-	if ((st = alias_has(opn, alias, a.ip, &present, res)) != LW_BE_OK)
-		return st;
-	if (!present) {
-		lw_be_detail(res, "not confirmed: %s is not listed in alias %s "
-		    "after add", a.ip, alias);
-		return LW_BE_FAIL;
-	}
 	res->expires_s = 0;
 	lw_be_detail(res, "%s%s in alias %s (read back); OPNsense does not "
 	    "expire it, labwarden releases it", kind == LW_BLOCK_QUARANTINE ?
@@ -366,26 +339,16 @@ static enum lw_be_status opnsense_release(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct opnsense *opn = be->priv;
 	struct lw_be_addrs a;
-	bool present;
+	const char *alias;
 
 	(void)ref;
-	if (!target_ip(t, &a, res))
-		return LW_BE_FAIL;
-	const char *alias = kind_alias(opn, kind);
-	enum lw_be_status st = alias_change(opn, "delete", alias, a.ip, res);
-	if (st != LW_BE_OK)
-		return st;
-	if ((st = alias_has(opn, alias, a.ip, &present, res)) != LW_BE_OK)
-		return st;
-	if (present) {
-		lw_be_detail(res, "not confirmed: %s is still in alias %s "
-		    "after delete", a.ip, alias);
-		return LW_BE_FAIL;
-	}
-	lw_be_detail(res, "%s removed from alias %s (read back)", a.ip, alias);
-	return LW_BE_OK;
+	enum lw_be_status st = alias_set(be->priv, "delete", kind, t, &a,
+	    &alias, res);
+	if (st == LW_BE_OK)
+		lw_be_detail(res, "%s removed from alias %s (read back)", a.ip,
+		    alias);
+	return st;
 }
 
 static enum lw_be_status opnsense_has(struct lw_backend *be,

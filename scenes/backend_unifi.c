@@ -20,6 +20,7 @@
  * back (GET stat/user/MAC) before it counts as done.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,20 +73,6 @@ static bool word_ok(const char *s, const char *extra, size_t max)
 	return true;
 }
 
-/* A secret base: 1 read, 0 not given, -1 given but unusable (diag). */
-static int secret(struct lw_section *sec, const char *base, char *buf,
-    size_t len, struct lw_diag *diag)
-{
-	char err[768];
-
-	if (lw_section_secret(sec, base, false, buf, len, err, sizeof err))
-		return 1;
-	if (!err[0])
-		return 0;
-	lw_be_secret_error(sec, base, err, diag);
-	return -1;
-}
-
 static void conf_variant(struct uf *uf, struct lw_section *sec,
     struct lw_diag *diag)
 {
@@ -108,9 +95,10 @@ static void conf_auth(struct uf *uf, struct lw_section *sec,
     struct lw_diag *diag)
 {
 	char key[LW_SECRET_MAX];
-	int has_key = secret(sec, "api_key", key, sizeof key, diag);
-	int has_pw = secret(sec, "password", uf->password, sizeof uf->password,
+	int has_key = lw_be_read_secret(sec, "api_key", false, key, sizeof key,
 	    diag);
+	int has_pw = lw_be_read_secret(sec, "password", false, uf->password,
+	    sizeof uf->password, diag);
 	const char *user = lw_section_str(sec, "username", NULL);
 
 	if (has_key > 0) {
@@ -146,26 +134,16 @@ static void conf_auth(struct uf *uf, struct lw_section *sec,
 	lw_be_wipe(key, sizeof key);
 }
 
-static void uf_conf(struct uf *uf, struct lw_section *sec,
-    struct lw_diag *diag)
+/* Every key but the common ones into uf; mistakes into diag. */
+static void uf_conf(struct lw_section *sec, void *state, struct lw_diag *diag)
 {
+	struct uf *uf = state;
 	bool kick;
 
-	char why[160];
-
-	lw_be_check_common(sec, diag);
-	const char *url = lw_section_need(sec, "url", diag);
-	bool ok = url && lw_be_base_url(url, lw_be_insecure(sec), uf->base,
-	    sizeof uf->base, why, sizeof why);
 	/* no path: the web UI's address (.../manage/site/...) is not it */
-	if (ok && strchr(strstr(uf->base, "://") + 3, '/')) {
-		snprintf(why, sizeof why, "has a path");
-		ok = false;
-	}
-	if (url && !ok)
-		lw_section_error(sec, "url", diag, "'%s' %s (the controller "
-		    "only, e.g. https://unifi.lan:8443 or https://192.168.1.1)",
-		    url, why);
+	lw_be_read_url(sec, false, "the controller only, e.g. "
+	    "https://unifi.lan:8443 or https://192.168.1.1", uf->base,
+	    sizeof uf->base, diag);
 	conf_variant(uf, sec, diag);
 	const char *site = lw_section_str(sec, "site", "default");
 	if (!word_ok(site, "_-", 63))
@@ -181,62 +159,29 @@ static void uf_conf(struct uf *uf, struct lw_section *sec,
 	snprintf(uf->network, sizeof uf->network, "%s", net);
 	lw_section_bool(sec, "kick", true, &kick, diag);
 	uf->kick = kick;
-	lw_section_unused(sec, uf_keys, diag);
 }
 
-static void uf_wipe(struct uf *uf)
-{
-	lw_be_wipe(uf, sizeof *uf);
-	free(uf);
-}
+static const struct lw_be_conf uf_backend_conf = {
+	.size = sizeof(struct uf),
+	.http_offset = offsetof(struct uf, http),
+	.keys = uf_keys,
+	.read = uf_conf,
+};
 
 static bool uf_check(struct lw_section *sec, struct lw_diag *diag)
 {
-	struct uf *uf = calloc(1, sizeof *uf);
-	size_t before = diag->count;
-
-	if (!uf)
-		return false;
-	uf_conf(uf, sec, diag);
-	uf_wipe(uf);
-	return diag->count == before;
+	return lw_be_conf_check(&uf_backend_conf, sec, diag);
 }
 
 static bool uf_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_diag diag;
-	struct uf *uf = calloc(1, sizeof *uf);
-
-	if (!uf) {
-		snprintf(err, errlen, "%s: out of memory", sec->where);
-		return false;
-	}
-	lw_diag_init(&diag);
-	uf_conf(uf, sec, &diag);
-	bool ok = diag.count == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s", diag.msgs[0]);
-	lw_diag_free(&diag);
-	if (ok && !(uf->http = lw_be_http_open(be, sec, err, errlen)))
-		ok = false;
-	if (!ok) {
-		uf_wipe(uf);
-		return false;
-	}
-	be->priv = uf;
-	return true;
+	return lw_be_conf_open(&uf_backend_conf, be, sec, err, errlen);
 }
 
 static void uf_close(struct lw_backend *be)
 {
-	struct uf *uf = be->priv;
-
-	if (!uf)
-		return;
-	lw_http_free(uf->http);
-	uf_wipe(uf);
-	be->priv = NULL;
+	lw_be_conf_close(&uf_backend_conf, be);
 }
 
 /* ---- CSRF token ---- */
@@ -419,18 +364,34 @@ out:
 	return st;
 }
 
+/* A request to the controller itself, outside any /proxy/network
+ * prefix and session (detection, login); json, when given, the body. */
+static enum lw_be_status uf_send_root(struct uf *uf, const char *method,
+    const char *path, const char *json, struct lw_http_resp *resp,
+    struct lw_be_result *res)
+{
+	struct lw_http_req req = { .method = method };
+	char url[600], summary[64];
+
+	snprintf(url, sizeof url, "%s%s", uf->base, path);
+	snprintf(summary, sizeof summary, "%s %s", method, path);
+	req.url = url;
+	if (json) {
+		lw_http_add_header(&req, "Accept: application/json");
+		lw_http_add_header(&req, "Content-Type: application/json");
+		req.body = json;
+		req.body_len = strlen(json);
+	}
+	return lw_be_send(uf->http, &req, summary, resp, res);
+}
+
 /* GET / : UniFi OS serves its console there, a classic controller
  * redirects to /manage. */
 static enum lw_be_status uf_detect(struct uf *uf, struct lw_be_result *res)
 {
-	struct lw_http_req req = { .method = "GET" };
 	struct lw_http_resp resp;
-	enum lw_be_status st = LW_BE_OK;
-	char url[600];
 
-	snprintf(url, sizeof url, "%s/", uf->base);
-	req.url = url;
-	st = lw_be_send(uf->http, &req, "GET /", &resp, res);
+	enum lw_be_status st = uf_send_root(uf, "GET", "/", NULL, &resp, res);
 	if (resp.status != 0) {		/* any reply tells: 200 or not */
 		uf->found = resp.status == 200 ? UF_UNIFIOS : UF_CLASSIC;
 		st = LW_BE_OK;
@@ -441,10 +402,8 @@ static enum lw_be_status uf_detect(struct uf *uf, struct lw_be_result *res)
 
 static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 {
-	struct lw_http_req req = { .method = "POST" };
 	struct lw_http_resp resp;
 	enum lw_be_status st = LW_BE_FAIL;
-	char url[600];
 
 	uf->logged_in = false;
 	uf->csrf_header[0] = '\0';
@@ -453,7 +412,6 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		return st;
 	bool os = uf->found == UF_UNIFIOS;
 	const char *path = os ? "/api/auth/login" : "/api/login";
-	snprintf(url, sizeof url, "%s%s", uf->base, path);
 	json_t *body = json_pack("{s:s, s:s}", "username", uf->user,
 	    "password", uf->password);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -462,15 +420,8 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		lw_be_detail(res, "login: the password is not UTF-8 text");
 		return LW_BE_FAIL;
 	}
-	req.url = url;
-	lw_http_add_header(&req, "Accept: application/json");
-	lw_http_add_header(&req, "Content-Type: application/json");
-	req.body = text;
-	req.body_len = strlen(text);
-	char summary[64];
-	snprintf(summary, sizeof summary, "POST %s", path);
-	st = lw_be_send(uf->http, &req, summary, &resp, res);
-	lw_be_wipe(text, req.body_len);
+	st = uf_send_root(uf, "POST", path, text, &resp, res);
+	lw_be_wipe(text, strlen(text));
 	free(text);
 	bool replied = resp.status != 0;
 	if (replied && resp.status == 200) {
@@ -488,7 +439,7 @@ static enum lw_be_status uf_login(struct uf *uf, struct lw_be_result *res)
 		    uf->user, resp.status);
 		st = LW_BE_FAIL;
 	} else if (replied) {
-		lw_be_detail(res, "%s: HTTP %ld", summary, resp.status);
+		lw_be_detail(res, "POST %s: HTTP %ld", path, resp.status);
 		if (st == LW_BE_OK)
 			st = LW_BE_FAIL;
 	}

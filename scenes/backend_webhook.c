@@ -16,6 +16,7 @@
  * webhook" in the detail; 5xx, 408, 429 and timeouts are LW_BE_RETRY;
  * other 4xx are LW_BE_FAIL.  has() takes what was sent as in force.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +209,7 @@ static void read_headers(struct lw_section *sec, struct webhook *wh,
 static void read_url(struct lw_section *sec, struct webhook *wh,
     struct lw_diag *diag)
 {
-	char why[160], err[1024], secret_url[LW_SECRET_MAX];
+	char why[160], secret_url[LW_SECRET_MAX];
 	bool from_secret = lw_section_find(sec, "url_file") ||
 	    lw_section_find(sec, "url_env");
 	const char *url = NULL;
@@ -219,11 +220,9 @@ static void read_url(struct lw_section *sec, struct webhook *wh,
 		return;
 	}
 	if (from_secret) {
-		if (!lw_section_secret(sec, "url", true, secret_url,
-		    sizeof secret_url, err, sizeof err)) {
-			lw_be_secret_error(sec, "url", err, diag);
+		if (lw_be_read_secret(sec, "url", true, secret_url,
+		    sizeof secret_url, diag) < 0)
 			return;
-		}
 		url = secret_url;
 	} else if (!(url = lw_section_need(sec, "url", diag)))
 		return;
@@ -241,10 +240,11 @@ static void read_url(struct lw_section *sec, struct webhook *wh,
 	    host[strcspn(host, "/")] ? "/..." : "");
 }
 
-static void read_conf(struct lw_section *sec, struct webhook *wh,
+static void read_conf(struct lw_section *sec, void *state,
     struct lw_diag *diag)
 {
-	char why[200], err[1024], token[LW_SECRET_MAX];
+	struct webhook *wh = state;
+	char why[200], token[LW_SECRET_MAX];
 	char *sample = malloc(WH_BODY_MAX * 6);
 	json_error_t jerr;
 	json_t *doc = NULL;
@@ -271,84 +271,47 @@ static void read_conf(struct lw_section *sec, struct webhook *wh,
 	json_decref(doc);
 	free(sample);
 	read_headers(sec, wh, diag);
-	if (!lw_section_secret(sec, "secret", true, wh->secret,
-	    sizeof wh->secret, err, sizeof err))
-		lw_be_secret_error(sec, "secret", err, diag);
-	if (lw_section_secret(sec, "token", false, token, sizeof token, err,
-	    sizeof err)) {
+	lw_be_read_secret(sec, "secret", true, wh->secret, sizeof wh->secret,
+	    diag);
+	if (lw_be_read_secret(sec, "token", false, token, sizeof token,
+	    diag) > 0) {
 		if (!header_value_ok(token))
 			lw_be_secret_error(sec, "token", "the token has "
 			    "control characters", diag);
 		snprintf(wh->auth, sizeof wh->auth, "Authorization: Bearer %s",
 		    token);
-	} else if (err[0])
-		lw_be_secret_error(sec, "token", err, diag);
+	}
 	lw_be_wipe(token, sizeof token);
 }
 
-static void wipe(struct webhook *wh)
-{
-	lw_be_wipe(wh->secret, sizeof wh->secret);
-	lw_be_wipe(wh->auth, sizeof wh->auth);
-	lw_be_wipe(wh->url, sizeof wh->url);
-}
+static const struct lw_be_conf webhook_conf = {
+	.size = sizeof(struct webhook),
+	.http_offset = offsetof(struct webhook, http),
+	.keys = webhook_keys,
+	.read = read_conf,
+};
 
 static bool webhook_check(struct lw_section *sec, struct lw_diag *diag)
 {
-	struct webhook *wh = calloc(1, sizeof *wh);
-	size_t before = diag->count;
-
-	if (!wh)
-		return false;
-	lw_be_check_common(sec, diag);
-	read_conf(sec, wh, diag);
-	lw_section_unused(sec, webhook_keys, diag);
-	wipe(wh);
-	free(wh);
-	return diag->count == before;
+	return lw_be_conf_check(&webhook_conf, sec, diag);
 }
 
 static bool webhook_open(struct lw_backend *be, struct lw_section *sec,
     char *err, size_t errlen)
 {
-	struct lw_diag diag;
-	struct webhook *wh = calloc(1, sizeof *wh);
-
-	if (!wh) {
-		snprintf(err, errlen, "%s: out of memory", sec->where);
+	if (!lw_be_conf_open(&webhook_conf, be, sec, err, errlen))
 		return false;
-	}
-	lw_diag_init(&diag);
-	read_conf(sec, wh, &diag);
-	bool ok = diag.count == 0;
-	if (!ok)
-		snprintf(err, errlen, "%s", diag.msgs[0]);
-	lw_diag_free(&diag);
-	if (ok)
-		wh->http = lw_be_http_open(be, sec, err, errlen);
-	if (!ok || !wh->http) {
-		wipe(wh);
-		free(wh);
-		return false;
-	}
+	struct webhook *wh = be->priv;
 	if (strncmp(wh->url, "http://", 7) == 0)
 		fprintf(stderr, "labwarden: warning: %s: the webhook URL is "
 		    "http:// - the body and any token travel in clear\n",
 		    sec->where);
-	be->priv = wh;
 	return true;
 }
 
 static void webhook_close(struct lw_backend *be)
 {
-	struct webhook *wh = be->priv;
-
-	if (!wh)
-		return;
-	lw_http_free(wh->http);
-	wipe(wh);
-	free(wh);
-	be->priv = NULL;
+	lw_be_conf_close(&webhook_conf, be);
 }
 
 /* ---- sending ---- */
@@ -427,9 +390,10 @@ static const char *kind_name(enum lw_block_kind kind)
 	return kind == LW_BLOCK_LOCKDOWN ? "lockdown" : "quarantine";
 }
 
-static enum lw_be_status webhook_block(struct lw_backend *be,
-    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
-    struct lw_be_result *res)
+/* Send action ("lockdown", "quarantine", "release") of kind on t. */
+static enum lw_be_status post_action(struct lw_backend *be,
+    const char *action, enum lw_block_kind kind, const struct lw_target *t,
+    uint64_t seconds, struct lw_be_result *res)
 {
 	struct lw_be_addrs a;
 	char secs[24], until[32] = "";
@@ -439,23 +403,24 @@ static enum lw_be_status webhook_block(struct lw_backend *be,
 	snprintf(secs, sizeof secs, "%llu", (unsigned long long)seconds);
 	if (seconds)
 		rfc3339_in(seconds, until, sizeof until);
-	struct values v = { kind_name(kind), kind_name(kind),
+	struct values v = { action, kind_name(kind),
 	    a.text_is_mac ? a.mac : a.ip, a.mac, a.ip, secs, until };
 	return post(be->priv, &v, res);
+}
+
+static enum lw_be_status webhook_block(struct lw_backend *be,
+    enum lw_block_kind kind, const struct lw_target *t, uint64_t seconds,
+    struct lw_be_result *res)
+{
+	return post_action(be, kind_name(kind), kind, t, seconds, res);
 }
 
 static enum lw_be_status webhook_release(struct lw_backend *be,
     enum lw_block_kind kind, const struct lw_target *t, const char *ref,
     struct lw_be_result *res)
 {
-	struct lw_be_addrs a;
-
 	(void)ref;
-	if (!lw_be_target(t, &a, res))
-		return LW_BE_FAIL;
-	struct values v = { "release", kind_name(kind), a.text_is_mac ?
-	    a.mac : a.ip, a.mac, a.ip, "0", "" };
-	return post(be->priv, &v, res);
+	return post_action(be, "release", kind, t, 0, res);
 }
 
 /*

@@ -4,6 +4,7 @@
  * key material), and the one-line summaries of requests that go into
  * the audit log (method, path, status and time; never a body).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,13 @@ void key_resp_wipe(struct lw_http_resp *resp)
 	if (resp->body)
 		explicit_bzero(resp->body, resp->len);
 	lw_http_resp_free(resp);
+}
+
+void key_json_string_wipe(json_t *s)
+{
+	if (json_is_string(s))
+		explicit_bzero((char *)(uintptr_t)json_string_value(s),
+		    json_string_length(s));
 }
 
 void key_value_wipe(struct key_value *v)

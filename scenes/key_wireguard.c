@@ -55,13 +55,6 @@ void key_router_free(struct key_router *r)
 	free(r);
 }
 
-static void wipe_json_string(json_t *s)
-{
-	if (json_is_string(s))
-		explicit_bzero((char *)(uintptr_t)json_string_value(s),
-		    json_string_length(s));
-}
-
 /* A value a device gave us, safe to put between quotes by hand. */
 static bool plain_token(const char *s, size_t max)
 {
@@ -170,7 +163,7 @@ static bool mt_read(struct key_router *r, struct key_value *psk,
 			memcpy(psk->text, text, psk->len + 1);
 			psk->set = true;
 		}
-		wipe_json_string(k);
+		key_json_string_wipe(k);
 	}
 	json_decref(doc);
 	return ok;
@@ -348,7 +341,7 @@ static bool owrt_read(struct key_router *r, struct key_value *psk,
 		    "more than one peer with that public key" :
 		    "no peer with that public key on the interface");
 	json_object_foreach(values, name, sec)
-		wipe_json_string(json_object_get(sec, "preshared_key"));
+		key_json_string_wipe(json_object_get(sec, "preshared_key"));
 	json_decref(res);
 	return matches == 1;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "labwarden/backend_http.h"
 #include "keys_int.h"
 
 #define DEFAULT_BYTES		32
@@ -45,29 +46,6 @@ void key_conf_where(const struct key_conf *kc, char *buf, size_t len)
 		snprintf(buf, len, "file %s", kc->file);
 }
 
-/* path relative to the config file's directory, into out. */
-static void config_relative(const struct lw_section *sec, const char *path,
-    char *out, size_t outlen)
-{
-	const char *slash = sec->file ? strrchr(sec->file, '/') : NULL;
-
-	if (path[0] == '/' || !slash)
-		snprintf(out, outlen, "%s", path);
-	else
-		snprintf(out, outlen, "%.*s/%s", (int)(slash - sec->file),
-		    sec->file, path);
-}
-
-/* A diagnostic at key's position with a message of our own. */
-static void error_at(struct lw_section *sec, const char *key,
-    struct lw_diag *diag, const char *msg)
-{
-	const struct lw_kv *kv = key ? lw_section_find(sec, key) : NULL;
-
-	lw_diag_add(diag, sec->file, kv ? kv->line : sec->line,
-	    kv ? kv->col : sec->col, "%s", msg);
-}
-
 /*
  * base_file / base_env of sec into src, checked now by reading it (the
  * value is wiped at once) so `labwarden check` finds a missing file.
@@ -75,27 +53,18 @@ static void error_at(struct lw_section *sec, const char *key,
 static bool secret_src(struct lw_section *sec, const char *base,
     bool required, struct key_secret_src *src, struct lw_diag *diag)
 {
-	char buf[LW_SECRET_MAX], err[768], key[96];
+	char buf[LW_SECRET_MAX], key[96];
 
 	memset(src, 0, sizeof *src);
-	bool ok = lw_section_secret(sec, base, required, buf, sizeof buf, err,
-	    sizeof err);
+	int got = lw_be_read_secret(sec, base, required, buf, sizeof buf,
+	    diag);
 	explicit_bzero(buf, sizeof buf);
-	if (!ok) {
-		if (err[0]) {
-			snprintf(key, sizeof key, "%s_file", base);
-			if (!lw_section_find(sec, key))
-				snprintf(key, sizeof key, "%s_env", base);
-			if (!lw_section_find(sec, key))
-				snprintf(key, sizeof key, "%s", base);
-			error_at(sec, key, diag, err);
-		}
+	if (got <= 0)
 		return false;
-	}
 	snprintf(key, sizeof key, "%s_file", base);
 	const char *file = lw_section_str(sec, key, NULL);
 	if (file) {
-		config_relative(sec, file, src->file, sizeof src->file);
+		lw_section_path(sec, file, src->file, sizeof src->file);
 		snprintf(src->where, sizeof src->where, "%s.%s", sec->where,
 		    key);
 	} else {
@@ -194,7 +163,7 @@ static bool http_opts(struct lw_section *sec, const char *prefix,
 	const char *ca = lw_section_str(sec, key, NULL);
 	hc->ca_file[0] = '\0';
 	if (ca) {
-		config_relative(sec, ca, hc->ca_file, sizeof hc->ca_file);
+		lw_section_path(sec, ca, hc->ca_file, sizeof hc->ca_file);
 		if (access(hc->ca_file, R_OK) != 0) {
 			lw_section_error(sec, key, diag, "%s: %s", hc->ca_file,
 			    strerror(errno));
@@ -312,8 +281,8 @@ static bool router_read(const struct lw_config *cfg, struct lw_section *sec,
 	kc->router = strcmp(type, "mikrotik") == 0 ? KEY_ROUTER_MIKROTIK :
 	    KEY_ROUTER_OPENWRT;
 	snprintf(kc->router_name, sizeof kc->router_name, "%s", name);
-	const char *url = lw_section_need(be, "url", diag);
-	bool ok = url && url_ok(be, "url", url, kc->router_http.url,
+	/* the router's url by its backend's own rule */
+	bool ok = lw_be_read_url(be, true, NULL, kc->router_http.url,
 	    sizeof kc->router_http.url, diag);
 	ok &= http_opts(be, "", &kc->router_http, diag);
 	const char *user = lw_section_str(be, "user",
@@ -391,7 +360,7 @@ static bool store_read(const struct lw_config *cfg, struct lw_section *sec,
 			    "only for store: vault");
 			ok = false;
 		}
-		config_relative(sec, path, kc->file, sizeof kc->file);
+		lw_section_path(sec, path, kc->file, sizeof kc->file);
 		return ok;
 	}
 	if (!cfg->vault) {

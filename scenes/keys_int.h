@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "labwarden/config.h"
 #include "labwarden/http.h"
 #include "labwarden/keys.h"
@@ -106,6 +108,8 @@ void	 key_log_add(struct key_log *log, const char *method,
 	    const char *path, const struct lw_http_resp *resp);
 /* resp->body wiped and freed: a reply may hold key material. */
 void	 key_resp_wipe(struct lw_http_resp *resp);
+/* A string in a parsed reply overwritten (before the reply is freed). */
+void	 key_json_string_wipe(json_t *s);
 /* A client for hc (NULL when curl cannot start). */
 struct lw_http *key_http_new(const struct key_http_conf *hc);
 

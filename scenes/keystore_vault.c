@@ -219,6 +219,34 @@ static void http_failed(const char *method, const char *path,
 	    resp->status, msg[0] ? ": " : "", msg);
 }
 
+/*
+ * GET path and query: *found false on a 404, else the reply parsed into
+ * *doc (NULL when it is not JSON; the caller drops it).  KEY_FAIL with
+ * why when Vault did not answer 200 or 404.  The reply is wiped.
+ */
+static enum key_status vault_get(struct keystore *ks, const char *path,
+    const char *query, bool *found, json_t **doc, struct key_log *log,
+    char *why, size_t whylen)
+{
+	struct lw_http_resp resp;
+
+	*found = false;
+	*doc = NULL;
+	if (!vault_do(ks, "GET", path, query, NULL, 0, &resp, log, why,
+	    whylen))
+		return KEY_FAIL;
+	if (resp.status != 200 && resp.status != 404) {
+		http_failed("GET", path, &resp, why, whylen);
+		key_resp_wipe(&resp);
+		return KEY_FAIL;
+	}
+	*found = resp.status == 200;
+	if (*found)
+		*doc = json_loadb(resp.body, resp.len, 0, NULL);
+	key_resp_wipe(&resp);
+	return KEY_OK;
+}
+
 /* ---- the store ---- */
 
 static bool vault_open(struct keystore *ks, char *why, size_t whylen)
@@ -246,21 +274,14 @@ static void vault_close(struct keystore *ks)
 	ks->priv = NULL;
 }
 
-/* A string inside a parsed reply, overwritten before it is freed. */
-static void wipe_json_string(json_t *s)
-{
-	if (json_is_string(s))
-		explicit_bzero((char *)(uintptr_t)json_string_value(s),
-		    json_string_length(s));
-}
-
 /* GET data?version=N: our field into value, the rest kept in others. */
 static enum key_status read_version(struct keystore *ks, uint64_t version,
     struct key_value *value, struct key_log *log, char *why, size_t whylen)
 {
 	struct vault *v = ks->priv;
-	struct lw_http_resp resp;
 	char path[VAULT_URL_MAX], query[32];
+	json_t *doc;
+	bool found;
 
 	json_decref(v->others);
 	v->others = json_object();
@@ -268,20 +289,11 @@ static enum key_status read_version(struct keystore *ks, uint64_t version,
 		return KEY_FAIL;
 	snprintf(query, sizeof query, "?version=%llu",
 	    (unsigned long long)version);
-	if (!vault_do(ks, "GET", path, query, NULL, 0, &resp, log, why,
-	    whylen))
-		return KEY_FAIL;
-	if (resp.status == 404) {	/* deleted or destroyed: no value */
-		key_resp_wipe(&resp);
-		return KEY_OK;
-	}
-	if (resp.status != 200) {
-		http_failed("GET", path, &resp, why, whylen);
-		key_resp_wipe(&resp);
-		return KEY_FAIL;
-	}
-	json_t *doc = json_loadb(resp.body, resp.len, 0, NULL);
-	key_resp_wipe(&resp);
+	/* not found: deleted or destroyed, no value */
+	enum key_status st = vault_get(ks, path, query, &found, &doc, log,
+	    why, whylen);
+	if (st != KEY_OK || !found)
+		return st;
 	json_t *data = json_object_get(json_object_get(doc, "data"), "data");
 	if (!json_is_object(data)) {
 		snprintf(why, whylen, "Vault: GET %s: no data.data in the "
@@ -297,7 +309,7 @@ static enum key_status read_version(struct keystore *ks, uint64_t version,
 		value->text[value->len] = '\0';
 		value->set = true;
 	}
-	wipe_json_string(mine);
+	key_json_string_wipe(mine);
 	json_object_del(data, ks->kc->field);
 	json_object_update(v->others, data);
 	json_decref(doc);
@@ -308,8 +320,9 @@ static enum key_status vault_current(struct keystore *ks, uint64_t *version,
     struct key_value *value, struct key_log *log, char *why, size_t whylen)
 {
 	struct vault *v = ks->priv;
-	struct lw_http_resp resp;
 	char path[VAULT_URL_MAX];
+	json_t *doc;
+	bool found;
 
 	*version = 0;
 	json_decref(v->others);
@@ -318,19 +331,11 @@ static enum key_status vault_current(struct keystore *ks, uint64_t *version,
 		snprintf(why, whylen, "Vault: path too long");
 		return KEY_FAIL;
 	}
-	if (!vault_do(ks, "GET", path, "", NULL, 0, &resp, log, why, whylen))
-		return KEY_FAIL;
-	if (resp.status == 404) {	/* no such secret yet: version 0 */
-		key_resp_wipe(&resp);
-		return KEY_OK;
-	}
-	if (resp.status != 200) {
-		http_failed("GET", path, &resp, why, whylen);
-		key_resp_wipe(&resp);
-		return KEY_FAIL;
-	}
-	json_t *doc = json_loadb(resp.body, resp.len, 0, NULL);
-	key_resp_wipe(&resp);
+	/* not found: no such secret yet, version 0 */
+	enum key_status st = vault_get(ks, path, "", &found, &doc, log, why,
+	    whylen);
+	if (st != KEY_OK || !found)
+		return st;
 	json_t *cur = json_object_get(json_object_get(doc, "data"),
 	    "current_version");
 	if (!json_is_integer(cur) || json_integer_value(cur) < 0) {

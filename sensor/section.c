@@ -152,9 +152,8 @@ void lw_section_unused(struct lw_section *sec, const char *const *known,
 	}
 }
 
-/* path relative to the config file's directory, into out. */
-static void relative_to_config(const struct lw_section *sec,
-    const char *path, char *out, size_t outlen)
+void lw_section_path(const struct lw_section *sec, const char *path,
+    char *out, size_t outlen)
 {
 	const char *slash = sec->file ? strrchr(sec->file, '/') : NULL;
 
@@ -232,7 +231,7 @@ bool lw_section_secret(struct lw_section *sec, const char *base,
 	snprintf(key, sizeof key, "%s_env", base);
 	const char *env = lw_section_str(sec, key, NULL);
 	if (file) {
-		relative_to_config(sec, file, path, sizeof path);
+		lw_section_path(sec, file, path, sizeof path);
 		if (!read_secret_file(path, buf, buflen, err, errlen)) {
 			char why[600];
 			snprintf(why, sizeof why, "%s", err);

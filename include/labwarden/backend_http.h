@@ -52,9 +52,21 @@ void	 lw_be_check_common(struct lw_section *sec, struct lw_diag *diag);
  * reports it): whether an http:// url may be taken. */
 bool	 lw_be_insecure(struct lw_section *sec);
 /* A secret's error (from lw_section_secret) at the key that is there:
- * base, base_file or base_env, else the section. */
+ * base, base_file or base_env, else the section.  All three count as
+ * read for lw_section_unused. */
 void	 lw_be_secret_error(struct lw_section *sec, const char *base,
 	    const char *err, struct lw_diag *diag);
+/* url: (required) as lw_be_base_url takes it, http:// only with
+ * insecure: true, and without a path unless path_ok.  A mistake is
+ * reported at url's position as the reason, or with hint as "'URL'
+ * reason (hint)".  False on a mistake or when url is missing. */
+bool	 lw_be_read_url(struct lw_section *sec, bool path_ok,
+	    const char *hint, char *out, size_t outlen, struct lw_diag *diag);
+/* The secret base (lw_section_secret: base_file or base_env) into buf:
+ * 1 read, 0 not given (and not required), -1 a mistake, reported at its
+ * key by lw_be_secret_error. */
+int	 lw_be_read_secret(struct lw_section *sec, const char *base,
+	    bool required, char *buf, size_t buflen, struct lw_diag *diag);
 /* The base URL of a device: http(s)://host[:port] with an optional
  * path, no query, user info or fragment; a trailing '/' cut.  http://
  * only when allow_http.  False with why. */
@@ -64,6 +76,32 @@ bool	 lw_be_base_url(const char *url, bool allow_http, char *out,
  * warning for insecure), ca_file relative to the config's directory. */
 struct lw_http *lw_be_http_open(struct lw_backend *be,
 	    struct lw_section *sec, char *err, size_t errlen);
+
+/*
+ * What the shared check(), open() and close() of an HTTP backend need to
+ * know of it.  Its state (be->priv) is size bytes, zeroed, with its
+ * client at http_offset; read() takes every key but the common ones
+ * into it.  check() and open() read a section the same way: the common
+ * keys (lw_be_check_common), read(), then unknown keys.  The whole state
+ * is wiped before it is freed (it holds credentials).
+ */
+struct lw_be_conf {
+	size_t	 size;
+	size_t	 http_offset;	/* offsetof(state, its struct lw_http *) */
+	const char *const *keys;	/* every key it knows, NULL-ended */
+	void	(*read)(struct lw_section *sec, void *state,
+		    struct lw_diag *diag);
+};
+/* For ops.check: every mistake into diag; true when none. */
+bool	 lw_be_conf_check(const struct lw_be_conf *conf,
+	    struct lw_section *sec, struct lw_diag *diag);
+/* For ops.open: be->priv made and its client opened; false with the
+ * first mistake (or why the client could not be made) in err. */
+bool	 lw_be_conf_open(const struct lw_be_conf *conf, struct lw_backend *be,
+	    struct lw_section *sec, char *err, size_t errlen);
+/* For ops.close: the client closed, be->priv wiped and freed. */
+void	 lw_be_conf_close(const struct lw_be_conf *conf,
+	    struct lw_backend *be);
 
 /*
  * Send req; add it to res (requests, latency_ms, http_status, request

@@ -82,5 +82,9 @@ void	 lw_section_unused(struct lw_section *sec, const char *const *known,
 bool	 lw_section_secret(struct lw_section *sec, const char *base,
 	    bool required, char *buf, size_t buflen, char *err,
 	    size_t errlen);
+/* path as the section's file means it: relative to the config file's
+ * directory unless absolute, into out (cut at outlen). */
+void	 lw_section_path(const struct lw_section *sec, const char *path,
+	    char *out, size_t outlen);
 
 #endif

@@ -1,6 +1,8 @@
-"""Helpers shared by the key rotation tests (t220-t223): captures that
-span a grace period, a scene that rotates a key on a new device, and
-readers for the audit log, the events and keys.json."""
+"""Helpers shared by the key rotation tests (t220-t223): the working
+directory with a CA, a Vault and a reload hook, labwarden's rotate and
+replay runs, captures that span a grace period, a scene that rotates a
+key on a new device, and readers for the audit log, the events and
+keys.json."""
 import base64
 import glob
 import hashlib
@@ -8,7 +10,51 @@ import json
 import os
 import struct
 
+from fakeapi.base import make_pki
+from fakeapi.vault import FakeVault, ReloadHook
+from lwtest import check, run, sanitizer_report
+
 START = 1763337600           # 2025-11-17T00:00:00Z
+
+
+def workdir(d, *subdirs):
+    """Work in d (configs name their files relative to it), with
+    subdirs made."""
+    os.chdir(d)
+    for sub in subdirs:
+        os.makedirs(sub)
+
+
+def vault_lab(d, *subdirs):
+    """workdir(d), a CA in pki/, a Vault whose token is in vault-token
+    and a reload hook, both started: (pki, vault, hook)."""
+    workdir(d, *subdirs)
+    pki = make_pki(os.path.join(d, "pki"))
+    vault = FakeVault(tls=pki).start()
+    hook = ReloadHook().start()
+    write("vault-token", vault.token + "\n")
+    return pki, vault, hook
+
+
+def labwarden(lw, argv, what, timeout=120):
+    """labwarden argv, checked for a sanitizer report; the process."""
+    res = run([lw] + argv, timeout=timeout)
+    bad = sanitizer_report(res.stderr)
+    check(bad is None, f"{what}: no sanitizer report" +
+          (f" ({bad})" if bad else ""))
+    return res
+
+
+def rotate(lw, cfg, key):
+    """`labwarden rotate KEY`."""
+    return labwarden(lw, ["rotate", key, "-c", cfg], f"rotate {key}",
+                     timeout=60)
+
+
+def replay(lw, cfg, rules, pcap, state, emit="key_rotation"):
+    """`labwarden replay --act` of pcap with rules and state."""
+    return labwarden(lw, ["replay", "--act", "-c", cfg, "-r", rules,
+                          "--state", state, "--emit", emit, pcap], "replay")
 
 
 def arp(mac, ip):

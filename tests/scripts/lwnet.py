@@ -1,11 +1,13 @@
-"""Network namespaces for the live tests (t212, t228, t230) and the live
-benchmark: two namespaces joined by a veth pair, made and removed by the
-test, with the test's number in every name so parallel runs never meet.
+"""Network namespaces for the live tests (t211, t212, t213, t228, t230)
+and the live benchmark: namespaces joined by veth pairs, made and
+removed by the test, with the test's number in every name so parallel
+runs never meet; and the small waits and /proc readings they share.
 """
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 
 def sh(*argv, check_rc=True, timeout=120):
@@ -17,21 +19,47 @@ def sh(*argv, check_rc=True, timeout=120):
     return res
 
 
-def skip_unless_netns(probe_name, tools=()):
-    """Exit 77 (ctest: skipped) without root, a tool, or namespaces."""
+def netns_missing(probe_name, tools=()):
+    """Why namespaces cannot be made here (no root, a tool missing, no
+    namespaces), or None.  probe_name is tried and removed."""
     if os.geteuid() != 0:
-        print("skipped: needs root")
-        sys.exit(77)
+        return "needs root"
     for tool in tools:
         if not shutil.which(tool):
-            print(f"skipped: needs {tool}")
-            sys.exit(77)
+            return f"needs {tool}"
     probe = sh("ip", "netns", "add", probe_name, check_rc=False)
     sh("ip", "netns", "del", probe_name, check_rc=False)
     if probe.returncode != 0:
-        print(f"skipped: no network namespaces here "
-              f"({probe.stderr.strip()})")
+        return f"no network namespaces here ({probe.stderr.strip()})"
+    return None
+
+
+def skip_unless_netns(probe_name, tools=()):
+    """Exit 77 (ctest: skipped) without root, a tool, or namespaces."""
+    why = netns_missing(probe_name, tools)
+    if why:
+        print(f"skipped: {why}")
         sys.exit(77)
+
+
+def netns_add(*names):
+    """Fresh namespaces (one left by an earlier run is removed first),
+    each with lo up."""
+    netns_del(*names)
+    for ns in names:
+        sh("ip", "netns", "add", ns)
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def netns_del(*names):
+    for ns in names:
+        sh("ip", "netns", "del", ns, check_rc=False)
+
+
+def veth(ns_a, dev_a, ns_b, dev_b):
+    """A veth pair: dev_a in ns_a, dev_b in ns_b (both down)."""
+    sh("ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer",
+       "name", dev_b, "netns", ns_b)
 
 
 class VethPair:
@@ -49,12 +77,8 @@ class VethPair:
         self.addrs = list(addrs)
 
     def up(self):
-        self.down()
-        for ns in (self.ns_a, self.ns_b):
-            sh("ip", "netns", "add", ns)
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        sh("ip", "link", "add", self.dev_a, "netns", self.ns_a, "type",
-           "veth", "peer", "name", self.dev_b, "netns", self.ns_b)
+        netns_add(self.ns_a, self.ns_b)
+        veth(self.ns_a, self.dev_a, self.ns_b, self.dev_b)
         v6 = any(":" in a for pair in self.addrs for a in pair)
         for ns, dev, side in ((self.ns_a, self.dev_a, 0),
                               (self.ns_b, self.dev_b, 1)):
@@ -69,8 +93,7 @@ class VethPair:
         return self
 
     def down(self):
-        for ns in (self.ns_a, self.ns_b):
-            sh("ip", "netns", "del", ns, check_rc=False)
+        netns_del(self.ns_a, self.ns_b)
 
     def mac(self, side):
         """The MAC of dev_a (side 0) or dev_b (side 1)."""
@@ -93,6 +116,17 @@ class VethPair:
     def __exit__(self, *exc):
         self.down()
         return False
+
+
+def wait_for(path, text, seconds):
+    """Whether text turns up in the file at path within seconds."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with open(path) as f:
+            if text in f.read():
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def proc_status(pid):

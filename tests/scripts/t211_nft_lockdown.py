@@ -22,50 +22,14 @@ usage: t211_nft_lockdown.py LABWARDEN PCAPS_DIR RULES_DIR
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 from lwtest import check, finish, run
+from lwnet import VethPair, sh, skip_unless_netns
 
 # With the pid: the same test running in another checkout keeps its own.
 LAB, ATTACKER = f"lw-t211-lab-{os.getpid()}", f"lw-t211-att-{os.getpid()}"
-
-
-def sh(*argv, check_rc=True):
-    res = subprocess.run(list(argv), capture_output=True, text=True,
-                         timeout=60)
-    if check_rc and res.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
-    return res
-
-
-def netns_allowed():
-    """Can this process make network namespaces?  Tried on a name of
-    its own, so a run of this test in another tree is left alone."""
-    name = f"lw-t211-probe-{os.getpid()}"
-    probe = sh("ip", "netns", "add", name, check_rc=False)
-    if probe.returncode == 0:
-        sh("ip", "netns", "del", name, check_rc=False)
-    return probe.returncode == 0, probe.stderr.strip()
-
-
-def netns_up():
-    for ns in (LAB, ATTACKER):
-        sh("ip", "netns", "del", ns, check_rc=False)
-        sh("ip", "netns", "add", ns)
-    sh("ip", "link", "add", "lwt211a", "netns", LAB, "type", "veth",
-       "peer", "name", "lwt211b", "netns", ATTACKER)
-    for ns, dev, addr in ((LAB, "lwt211a", "192.168.1.10/24"),
-                          (ATTACKER, "lwt211b", "192.168.1.66/24")):
-        sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
-        sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
-
-
-def netns_down():
-    for ns in (LAB, ATTACKER):
-        sh("ip", "netns", "del", ns, check_rc=False)
 
 
 def ping_ok():
@@ -149,9 +113,7 @@ def test_state(lw, demo, rules_dir, cfg, tmp):
 def main():
     lw, pcaps, rules = (os.path.abspath(a) for a in sys.argv[1:4])
     demo = os.path.join(pcaps, "demo.pcap")
-    if os.geteuid() != 0 or not shutil.which("nft"):
-        print("skipped: needs root and nft")
-        sys.exit(77)
+    skip_unless_netns(LAB, tools=("nft",))
     with tempfile.TemporaryDirectory() as tmp:
         extra = os.path.join(tmp, "gateway.yaml")
         with open(extra, "w") as f:
@@ -165,12 +127,8 @@ def main():
         rules_dir = os.path.join(tmp, "rules")
         shutil.copytree(rules, rules_dir)
         shutil.copy(extra, rules_dir)
-        allowed, why = netns_allowed()
-        if not allowed:
-            print(f"skipped: cannot make network namespaces here ({why})")
-            sys.exit(77)
-        try:
-            netns_up()
+        with VethPair(LAB, ATTACKER, "lwt211a", "lwt211b",
+                      [("192.168.1.10/24", "192.168.1.66/24")]):
             check(ping_ok(), "before: the attacker can ping the lab host")
             res, actions = replay(lw, demo, rules_dir, cfg)
             check(res.returncode == 0, "replay --act exits 0"
@@ -228,8 +186,6 @@ def main():
                                  for a in refused),
                   f"max_per_hour 2: two blocks done, {len(capped)} "
                   "refused with the reason")
-        finally:
-            netns_down()
     finish()
 
 

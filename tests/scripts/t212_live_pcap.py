@@ -25,13 +25,12 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 from lwtest import check, finish, json_lines, run
-from lwnet import VethPair, sh, skip_unless_netns
+from lwnet import VethPair, skip_unless_netns
 
 LAB, PEER = "lw-t212-lab", "lw-t212-peer"
 

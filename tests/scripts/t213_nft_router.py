@@ -29,7 +29,6 @@ usage: t213_nft_router.py LABWARDEN
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import tempfile
 import time
 
 from lwtest import check, finish, run
+from lwnet import netns_add, netns_del, sh, skip_unless_netns, veth
 
 # With the pid: the same test running in another checkout keeps its own.
 CL1, CL2, RTR, OUT = (f"lw-t213-{n}-{os.getpid()}" for n in
@@ -76,53 +76,25 @@ while True:
 """ % (OUT_IP, PORT)
 
 
-def sh(*argv, check_rc=True):
-    res = subprocess.run(list(argv), capture_output=True, text=True,
-                         timeout=60)
-    if check_rc and res.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {res.stderr.strip()}")
-    return res
-
-
-def netns_allowed():
-    """Can this process make network namespaces?  Tried on a name of
-    its own, so a run of this test in another tree is left alone."""
-    name = f"lw-t213-probe-{os.getpid()}"
-    probe = sh("ip", "netns", "add", name, check_rc=False)
-    if probe.returncode == 0:
-        sh("ip", "netns", "del", name, check_rc=False)
-    return probe.returncode == 0, probe.stderr.strip()
-
-
 def netns_up():
-    netns_down()
-    for ns in (CL1, CL2, RTR, OUT):
-        sh("ip", "netns", "add", ns)
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    netns_add(CL1, CL2, RTR, OUT)
     sh("ip", "-n", RTR, "link", "add", "br213", "type", "bridge")
     for ns, a, b, addr in ((CL1, "l213c1", "l213r1", CL1_IP),
                            (CL2, "l213c2", "l213r2", CL2_IP)):
-        sh("ip", "link", "add", a, "netns", ns, "type", "veth", "peer",
-           "name", b, "netns", RTR)
+        veth(ns, a, RTR, b)
         sh("ip", "-n", RTR, "link", "set", b, "master", "br213", "up")
         sh("ip", "-n", ns, "addr", "add", addr + "/24", "dev", a)
         sh("ip", "-n", ns, "link", "set", a, "up")
         sh("ip", "-n", ns, "route", "add", "default", "via", RTR_IP)
     sh("ip", "-n", RTR, "addr", "add", RTR_IP + "/24", "dev", "br213")
     sh("ip", "-n", RTR, "link", "set", "br213", "up")
-    sh("ip", "link", "add", "l213ro", "netns", RTR, "type", "veth", "peer",
-       "name", "l213o", "netns", OUT)
+    veth(RTR, "l213ro", OUT, "l213o")
     sh("ip", "-n", RTR, "addr", "add", "10.213.2.1/24", "dev", "l213ro")
     sh("ip", "-n", RTR, "link", "set", "l213ro", "up")
     sh("ip", "-n", OUT, "addr", "add", OUT_IP + "/24", "dev", "l213o")
     sh("ip", "-n", OUT, "link", "set", "l213o", "up")
     sh("ip", "-n", OUT, "route", "add", "default", "via", "10.213.2.1")
     sh("ip", "netns", "exec", RTR, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-
-
-def netns_down():
-    for ns in (CL1, CL2, RTR, OUT):
-        sh("ip", "netns", "del", ns, check_rc=False)
 
 
 def ping(ns):
@@ -387,19 +359,13 @@ def scenario(lw, tmp):
 
 def main():
     lw = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0 or not shutil.which("nft"):
-        print("skipped: needs root and nft")
-        sys.exit(77)
-    allowed, why = netns_allowed()
-    if not allowed:
-        print(f"skipped: cannot make network namespaces here ({why})")
-        sys.exit(77)
+    skip_unless_netns(RTR, tools=("nft",))
     with tempfile.TemporaryDirectory() as tmp:
         try:
             netns_up()
             scenario(lw, tmp)
         finally:
-            netns_down()
+            netns_del(CL1, CL2, RTR, OUT)
     finish()
 
 

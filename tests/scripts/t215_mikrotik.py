@@ -39,13 +39,13 @@ import json
 import os
 import struct
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from backendtest import Probe, write  # noqa: E402
-from fakeapi.base import make_pki  # noqa: E402
-from fakeapi.mikrotik import MikroTik  # noqa: E402
-from lwtest import check, finish, run, sanitizer_report  # noqa: E402
+from fakeapi.mikrotik import MikroTik
+from fakeapi.probe_runner import (backends, check_api, check_bad_targets,
+                                  check_config_errors, check_replies,
+                                  check_tls, check_transient, lab,
+                                  replay_act, replay_config)
+from lwtest import check, finish
 
 ALIST = "/rest/ip/firewall/address-list"
 ALIST6 = "/rest/ipv6/firewall/address-list"
@@ -54,37 +54,33 @@ PASSWORD = "t215-s3cret-Pa55word"
 MAC = "02:11:22:33:44:55"
 
 
-def config(d, pki, url):
-    write(os.path.join(d, "mt.pass"), PASSWORD + "\n")
-    write(os.path.join(d, "wrong.pass"), "not-the-password\n")
-    common = f"""    type: mikrotik
-    url: {url}
-    user: labwarden
-"""
-    ca = f"    ca_file: {pki['ca']}\n"
-    two = "    timeout: 2s\n"
-    sections = {
-        "mt": "password_file: mt.pass\n" + ca + two,
-        "mtlease": "password_file: mt.pass\n" + ca + two +
-                   "    quarantine_by: lease\n",
-        "mtblock": "password_file: mt.pass\n" + ca + two +
-                   "    quarantine_by: block-access\n"
-                   "    quarantine_list: lw_quar2\n",
-        "mtwrong": "password_file: wrong.pass\n" + ca + two,
-        "mtslow": "password_file: mt.pass\n" + ca +
-                  "    timeout: 700ms\n",
-        "mtotherca": "password_file: mt.pass\n"
-                     f"    ca_file: {pki['other_ca']}\n" + two,
-        "mtnoca": "password_file: mt.pass\n" + two,
-        "mtinsecure": "password_file: mt.pass\n    insecure: true\n" + two,
-    }
-    text = "backends:\n" + "".join(
-        f"  {name}:\n{common}    {extra}" for name, extra in sections.items())
-    return write(os.path.join(d, "labwarden.yaml"), text)
+def config(pr, pki, url):
+    # relative to the config's directory, as a user would write them
+    good = os.path.basename(pr.secret_file("mt.pass", PASSWORD))
+    wrong = os.path.basename(pr.secret_file("wrong.pass",
+                                            "not-the-password"))
+
+    def mt(password=good, ca=pki["ca"], timeout="2s", **extra):
+        keys = {"type": "mikrotik", "url": url, "user": "labwarden",
+                "password_file": password}
+        if ca:
+            keys["ca_file"] = ca
+        return dict(keys, timeout=timeout, **extra)
+    return pr.config("labwarden", backends({
+        "mt": mt(),
+        "mtlease": mt(quarantine_by="lease"),
+        "mtblock": mt(quarantine_by="block-access",
+                      quarantine_list="lw_quar2"),
+        "mtwrong": mt(password=wrong),
+        "mtslow": mt(timeout="700ms"),
+        "mtotherca": mt(ca=pki["other_ca"]),
+        "mtnoca": mt(ca=None),
+        "mtinsecure": mt(ca=None, insecure="true"),
+    }))
 
 
-def bad_config(d):
-    return write(os.path.join(d, "bad.yaml"), """backends:
+def bad_config(pr):
+    return pr.config("bad", """backends:
   mt:
     type: mikrotik
     url: https://192.0.2.1
@@ -95,22 +91,16 @@ def bad_config(d):
 """)
 
 
-def test_check(probe, d):
-    r, res, _ = probe("mt", "check")
+def test_check(pr, cfg):
+    res, _ = pr.raw(cfg, "mt", "check")
     check(res.returncode == 0 and not res.stderr.strip(),
           f"check: a good section passes ({res.stderr.strip()[:200]})")
-    bad = Probe(probe.binary, bad_config(d), [])
-    r, res, _ = bad("mt", "check")
-    err = res.stderr
-    check(res.returncode == 1, "check: a bad section fails")
-    check("bad.yaml:6:15:" in err and "secrets are not config values" in err
-          and "password_file" in err,
-          "check: a plain password is refused at its file:line:col")
-    check("bad.yaml:7:20:" in err and "'vlan'" in err,
-          "check: an unknown quarantine_by is named at file:line:col")
-    check("bad.yaml:8:20:" in err and "lockdown_list" in err,
-          "check: a misspelt key is named with the near miss")
-    check("hunter2" not in err, "check: the plain password is not echoed")
+    check_config_errors(pr, bad_config(pr), "mt", [
+        (6, 15, ("secrets are not config values", "password_file"),
+         "a plain password is refused"),
+        (7, 20, "'vlan'", "an unknown quarantine_by is named"),
+        (8, 20, "lockdown_list", "a misspelt key is named with the near "
+         "miss")])
 
 
 def req_ok(srv, req, what):
@@ -334,7 +324,8 @@ def test_not_ours(probe, srv):
           "not ours: release refuses and leaves it")
 
 
-def test_errors(probe, srv):
+def test_errors(pr, cfg, srv):
+    probe = pr.bound(cfg)
     srv.clear()
     r, res, _ = probe("mtwrong", "block", "lockdown", "10.0.0.5", "--for",
                       "60")
@@ -343,30 +334,12 @@ def test_errors(probe, srv):
           f"401: fail naming bad credentials ({r and r['detail']})")
     check(len(srv.seen()) == 1, "401: one request, no retry storm")
 
-    srv.fault("PUT", ALIST, status=500)
-    r, _, _ = probe("mt", "block", "lockdown", "10.0.0.6", "--for", "60")
-    check(r and r["status"] == "retry" and r["http_status"] == 500,
-          "500: retry")
-
-    srv.fault("GET", ALIST, hang=4)
-    r, res, took = probe("mtslow", "block", "lockdown", "10.0.0.6",
-                         "--for", "60")
-    check(r and r["status"] == "retry" and "timeout" in r["detail"],
-          f"hang: retry on timeout ({r and r['detail']})")
-    check(took < 2.5, f"hang: returned in {took:.2f} s (timeout 0.7 s)")
-
-    srv.clear()
-    for name in ("mtotherca", "mtnoca"):
-        r, _, _ = probe(name, "block", "lockdown", "10.0.0.6", "--for", "60")
-        check(r and r["status"] == "fail" and "TLS" in r["detail"],
-              f"{name}: refused with a TLS error ({r and r['detail']})")
-    check(not srv.seen(), "a refused certificate: no request reached it")
-
-    r, res, _ = probe("mtinsecure", "has", "lockdown", "10.0.0.6")
-    check(r and r["status"] in ("ok", "fail") and r["http_status"] == 200,
-          "insecure: true talks to the router")
-    check("insecure" in res.stderr and "warning" in res.stderr,
-          "insecure: true warns on stderr")
+    check_transient(pr, srv, ("block", "lockdown", "10.0.0.6", "--for",
+                              "60"), "GET", ALIST, (cfg, "mt"),
+                    (cfg, "mtslow"), 0.7)
+    check_tls(pr, srv, ("has", "lockdown", "10.0.0.6"),
+              other_ca=(cfg, "mtotherca"), system_ca=(cfg, "mtnoca"),
+              insecure=(cfg, "mtinsecure"))
     r, res, _ = probe("mt", "has", "lockdown", "10.0.0.6")
     check("warning" not in res.stderr, "no warning without insecure")
 
@@ -386,16 +359,14 @@ GARBAGE = [
 ]
 
 
-def test_garbage(probe, srv):
-    for i, body in enumerate(GARBAGE):
-        srv.fault("GET", ALIST, status=200, body=body or b" ")
-        r, res, _ = probe("mt", "block", "lockdown", "10.0.0.5", "--for",
-                          "60")
-        check(r and r["status"] == "fail" and res.returncode == 1 and
-              ("not JSON" in r["detail"] or "not what RouterOS" in
-               r["detail"]),
-              f"garbage {i}: fail with a clear detail "
-              f"({r and r['detail'][:90]})")
+def test_garbage(pr, cfg, srv):
+    probe = pr.bound(cfg)
+    check_replies(pr, (cfg, "mt"), ("block", "lockdown", "10.0.0.5",
+                                    "--for", "60"), GARBAGE,
+                  lambda body: srv.fault("GET", ALIST, status=200,
+                                         body=body or b" "),
+                  "garbage", ok=lambda detail: "not JSON" in detail or
+                  "not what RouterOS" in detail)
     srv.fault("PUT", ALIST, status=200, body=b'{"ret": "*1"}')
     r, _, _ = probe("mt", "block", "lockdown", "10.0.0.5", "--for", "60")
     check(r and r["status"] == "fail" and ".id" in r["detail"],
@@ -409,19 +380,13 @@ def test_garbage(probe, srv):
     probe("mt", "release", "lockdown", "10.0.0.8")
 
 
-def test_targets(probe, srv):
-    srv.clear()
-    for target, extra in (("10.0.0.5; rm -rf /", ()), ("999.1.1.1", ()),
-                          ("aa:bb", ()), ("", ()), ("10.0.0.5/24", ()),
-                          ("224.0.0.1", ()), ("10.0.0.5", ("--mac", "zz")),
-                          ("10.0.0.5", ("--ip", "10.0.0.6")),
-                          ("01:00:5e:00:00:01", ())):
-        r, _, _ = probe("mt", "block", "lockdown", target, *extra, "--for",
-                        "60")
-        check(r and r["status"] == "fail" and r["requests"] == 0,
-              f"target {target!r} {' '.join(extra)}: fail before any "
-              f"request ({r and r['detail'][:70]})")
-    check(not srv.seen(), "bad targets: the router saw nothing")
+def test_targets(pr, cfg, srv):
+    check_bad_targets(pr, srv, (cfg, "mt"), [
+        ("lockdown", target, extra, None) for target, extra in (
+            ("10.0.0.5; rm -rf /", ()), ("999.1.1.1", ()), ("aa:bb", ()),
+            ("", ()), ("10.0.0.5/24", ()), ("224.0.0.1", ()),
+            ("10.0.0.5", ("--mac", "zz")), ("10.0.0.5", ("--ip", "10.0.0.6")),
+            ("01:00:5e:00:00:01", ()))])
 
 
 def one_packet(path, when):
@@ -446,50 +411,22 @@ def left(srv, lst, address):
     return None
 
 
-def lw_run(probe, argv):
-    """Run labwarden; its output joins the probe's for the secret
-    check, and it must not crash or trip a sanitizer."""
-    res = run(argv)
-    probe.outputs.append(res.stdout + res.stderr)
-    report = sanitizer_report(res.stderr)
-    check(report is None and res.returncode >= 0,
-          f"labwarden {argv[1]}: exit status {res.returncode}, no "
-          f"sanitizer report{f' ({report})' if report else ''}")
-    return res
-
-
-def test_end_to_end(probe, lw, pcaps, srv, pki, d):
-    state = os.path.join(d, "state")
+def test_end_to_end(pr, lw, pcaps, srv, pki):
+    state = os.path.join(pr.tmpdir, "state")
     os.mkdir(state)
     srv.reboot()
     srv.add_lease("da:a1:19:5c:7e:01", "192.168.1.57")
-    cfg = write(os.path.join(d, "act.yaml"), f"""networks:
-  protected: [192.168.1.1]
-inventory:
-  known_devices: {pcaps}/demo-known.txt
-state_dir: {state}
-actions:
-  default_backend: router
-backends:
-  router:
-    type: mikrotik
-    url: {srv.url}
-    user: labwarden
-    password_file: mt.pass
-    ca_file: {pki['ca']}
-    timeout: 2s
-""")
+    cfg = pr.config("act", replay_config(pcaps, state, "router", {
+        "type": "mikrotik", "url": srv.url, "user": "labwarden",
+        "password_file": "mt.pass", "ca_file": pki["ca"], "timeout": "2s"}))
     srv.clear()
-    res = lw_run(probe, [lw, "replay", "--act", "-c", cfg, "--state",
-                         state, "--emit", "action",
-                         os.path.join(pcaps, "demo.pcap")])
-    acts = [json.loads(line) for line in res.stdout.splitlines()]
+    res, acts = replay_act(pr, lw, cfg, state,
+                           os.path.join(pcaps, "demo.pcap"), "action")
     done = {(a["action"], a["target"]) for a in acts
             if a["status"] == "done"}
-    check(res.returncode == 0 and {
-          ("lockdown", "192.168.1.66"), ("lockdown", "192.168.1.23"),
-          ("lockdown", "192.168.1.40"),
-          ("quarantine", "da:a1:19:5c:7e:01")} <= done,
+    check({("lockdown", "192.168.1.66"), ("lockdown", "192.168.1.23"),
+           ("lockdown", "192.168.1.40"),
+           ("quarantine", "da:a1:19:5c:7e:01")} <= done,
           f"replay --act: the scanner, tunnel, burst and new phone are "
           f"done on the router ({sorted(done)}) {res.stderr[-200:]}")
     check(all(3500 <= (left(srv, "lw_lockdown", ip) or 0) <= 3600
@@ -503,7 +440,7 @@ backends:
           q for q in srv.seen() if "192.168.1.1" in q.query.get(
               "address", [])], "replay --act: the protected gateway is "
           "refused, never sent")
-    res = lw_run(probe, [lw, "release", "192.168.1.66", "-c", cfg])
+    res = pr.labwarden([lw, "release", "192.168.1.66", "-c", cfg])
     check(res.returncode == 0 and "released" in res.stdout and
           left(srv, "lw_lockdown", "192.168.1.66") is None,
           f"labwarden release: the scanner's entry is deleted "
@@ -512,11 +449,11 @@ backends:
         tunnel = [a for a in json.load(f)["actions"]
                   if a["target"] == "192.168.1.23"]
     srv.reboot()
-    later = os.path.join(d, "later.pcap")
+    later = os.path.join(pr.tmpdir, "later.pcap")
     if tunnel:
         one_packet(later, tunnel[0]["until_ns"] // 10**9 - 1800)
-    res = lw_run(probe, [lw, "replay", "--act", "-c", cfg, "--state",
-                         state, "--emit", "none", later])
+    res = pr.labwarden([lw, "replay", "--act", "-c", cfg, "--state", state,
+                        "--emit", "none", later])
     back = left(srv, "lw_lockdown", "192.168.1.23")
     check(res.returncode == 0 and back is not None and 1700 <= back <= 1800,
           f"after a router reboot: the tunnel's entry is put back with the "
@@ -528,13 +465,12 @@ backends:
 
 
 def main():
-    probe_bin, lw, pcaps = (os.path.abspath(a) for a in sys.argv[1:4])
-    with tempfile.TemporaryDirectory(prefix="lw-t215-") as d:
-        pki = make_pki(os.path.join(d, "pki"))
-        srv = MikroTik(tls=pki, user="labwarden", password=PASSWORD).start()
-        try:
-            probe = Probe(probe_bin, config(d, pki, srv.url), [PASSWORD])
-            test_check(probe, d)
+    lw, pcaps = (os.path.abspath(a) for a in sys.argv[2:4])
+    with lab("t215", [PASSWORD, "hunter2"]) as (pr, pki):
+        with MikroTik(tls=pki, user="labwarden", password=PASSWORD) as srv:
+            cfg = config(pr, pki, srv.url)
+            probe = pr.bound(cfg)
+            test_check(pr, cfg)
             test_lockdown(probe, srv)
             test_reboot(probe, srv)
             test_cap(probe, srv)
@@ -542,15 +478,11 @@ def main():
             test_quarantine(probe, srv)
             test_mac_only(probe, srv)
             test_not_ours(probe, srv)
-            test_errors(probe, srv)
-            test_garbage(probe, srv)
-            test_targets(probe, srv)
-            test_end_to_end(probe, lw, pcaps, srv, pki, d)
-            probe.secrets_kept()
-            check(not srv.violations, "the fake RouterOS saw no request "
-                  f"outside its documented API: {srv.violations[:5]}")
-        finally:
-            srv.stop()
+            test_errors(pr, cfg, srv)
+            test_garbage(pr, cfg, srv)
+            test_targets(pr, cfg, srv)
+            test_end_to_end(pr, lw, pcaps, srv, pki)
+            check_api("the fake RouterOS", srv)
     finish()
 
 

@@ -24,14 +24,12 @@ usage: t216_opnsense.py BACKEND_PROBE
 """
 import base64
 import os
-import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from backendtest import Probe, write  # noqa: E402
-from fakeapi.base import make_pki  # noqa: E402
-from fakeapi.opnsense import OPNsense, form_or_json  # noqa: E402
-from lwtest import check, finish  # noqa: E402
+from fakeapi.opnsense import OPNsense, form_or_json
+from fakeapi.probe_runner import (backends, check_api, check_config_errors,
+                                  check_replies, check_tls, check_transient,
+                                  lab)
+from lwtest import check, finish
 
 KEY = "t216KeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllll"
 SECRET = "t216SecretZZZZyyyyXXXXwwwwVVVVuuuuTTTTssss"
@@ -40,35 +38,32 @@ DEL = "/api/firewall/alias_util/delete/"
 LIST = "/api/firewall/alias_util/list/"
 
 
-def config(d, pki, url):
-    write(os.path.join(d, "key"), KEY + "\n")
-    write(os.path.join(d, "secret"), SECRET + "\n")
-    write(os.path.join(d, "wrong"), "wrong-secret\n")
+def config(pr, pki, url):
+    pr.secret_file("secret", SECRET)
+    pr.secret_file("wrong", "wrong-secret")
     os.environ["T216_KEY"] = KEY
-    ca = f"    ca_file: {pki['ca']}\n"
-    sections = {
-        "opn": "api_secret_file: secret\n" + ca,
-        "opnmissing": "api_secret_file: secret\n" + ca +
-                      "    lockdown_alias: nosuchalias\n",
-        "opnwrong": "api_secret_file: wrong\n" + ca,
-        "opnslow": "api_secret_file: secret\n" + ca +
-                   "    timeout: 600ms\n",
-        "opnotherca": "api_secret_file: secret\n"
-                      f"    ca_file: {pki['other_ca']}\n",
-        "opninsecure": "api_secret_file: secret\n    insecure: true\n",
-    }
-    text = "backends:\n" + "".join(
-        f"  {name}:\n    type: opnsense\n    url: {url}\n"
-        f"    api_key_env: T216_KEY\n    {extra}"
-        for name, extra in sections.items())
-    return write(os.path.join(d, "labwarden.yaml"), text)
+
+    def opn(secret="secret", ca=pki["ca"], **extra):
+        keys = {"type": "opnsense", "url": url, "api_key_env": "T216_KEY",
+                "api_secret_file": secret}
+        if ca:
+            keys["ca_file"] = ca
+        return dict(keys, **extra)
+    return pr.config("labwarden", backends({
+        "opn": opn(),
+        "opnmissing": opn(lockdown_alias="nosuchalias"),
+        "opnwrong": opn(secret="wrong"),
+        "opnslow": opn(timeout="600ms"),
+        "opnotherca": opn(ca=pki["other_ca"]),
+        "opninsecure": opn(ca=None, insecure="true"),
+    }))
 
 
-def test_check(probe, d):
-    r, res, _ = probe("opn", "check")
+def test_check(pr, cfg):
+    res, _ = pr.raw(cfg, "opn", "check")
     check(res.returncode == 0, f"check: a good section passes "
           f"({res.stderr.strip()[:200]})")
-    bad = write(os.path.join(d, "bad.yaml"), """backends:
+    bad = pr.config("bad", """backends:
   opn:
     type: opnsense
     url: https://192.0.2.1
@@ -76,16 +71,10 @@ def test_check(probe, d):
     api_secret: hunter2
     quarantine_alias: "lw quarantine"
 """)
-    r, res, _ = Probe(probe.binary, bad, [])("opn", "check")
-    err = res.stderr
-    check(res.returncode == 1, "check: a bad section fails")
-    check("bad.yaml:5:19:" in err and "no-such-file" in err,
-          "check: an unreadable api_key_file is named at file:line:col")
-    check("bad.yaml:6:17:" in err and "api_secret_file" in err,
-          "check: a plain api_secret is refused at file:line:col")
-    check("bad.yaml:7:23:" in err and "alias name" in err,
-          "check: a bad alias name is named at file:line:col")
-    check("hunter2" not in err, "check: the plain secret is not echoed")
+    check_config_errors(pr, bad, "opn", [
+        (5, 19, "no-such-file", "an unreadable api_key_file is named"),
+        (6, 17, "api_secret_file", "a plain api_secret is refused"),
+        (7, 23, "alias name", "a bad alias name is named")])
 
 
 def test_flow(probe, srv):
@@ -160,7 +149,8 @@ def test_flow(probe, srv):
           f"({r and r['detail']})")
 
 
-def test_errors(probe, srv):
+def test_errors(pr, cfg, srv):
+    probe = pr.bound(cfg)
     srv.clear()
     r, _, _ = probe("opnwrong", "block", "lockdown", "10.0.0.5", "--for",
                     "60")
@@ -168,54 +158,30 @@ def test_errors(probe, srv):
           "bad credentials" in r["detail"] and len(srv.seen()) == 1,
           f"401: one request, fail naming bad credentials "
           f"({r and r['detail']})")
-    srv.fault("POST", ADD, status=500)
-    r, _, _ = probe("opn", "block", "lockdown", "10.0.0.5", "--for", "60")
-    check(r and r["status"] == "retry" and r["http_status"] == 500,
-          "500: retry")
-    srv.fault("POST", ADD, hang=4)
-    r, _, took = probe("opnslow", "block", "lockdown", "10.0.0.5", "--for",
-                       "60")
-    check(r and r["status"] == "retry" and "timeout" in r["detail"] and
-          took < 2.5, f"hang: retry within the timeout ({took:.2f} s, "
-          "timeout 0.6 s)")
-    srv.clear()
-    r, _, _ = probe("opnotherca", "block", "lockdown", "10.0.0.5", "--for",
-                    "60")
-    check(r and r["status"] == "fail" and "TLS" in r["detail"] and
-          not srv.seen(), "another CA: refused with a TLS error")
-    r, res, _ = probe("opninsecure", "has", "lockdown", "10.0.0.5")
-    check(r and r["http_status"] == 200 and "insecure" in res.stderr,
-          "insecure: true works and warns on stderr")
-    for i, (path, body) in enumerate((
-            (ADD, b"<html>Login</html>"), (ADD, b'{"status": 1}'),
-            (ADD, b"[]"), (LIST, b'{"rows": {"ip": "10.0.0.5"}}'),
-            (LIST, b'{"rows": [{"ip": 5}]}'), (LIST, b"{" * 3000),
-            (LIST, b'{"rows": [], "total": 100000}'))):
-        srv.fault(None, path, status=200, body=body)
-        r, res, _ = probe("opn", "block", "lockdown", "10.0.0.5", "--for",
-                          "60")
-        check(r and r["status"] in ("fail", "retry") and
-              res.returncode == 1,
-              f"garbage {i}: {r and r['status']}, no crash "
-              f"({r and r['detail'][:80]})")
+    check_transient(pr, srv, ("block", "lockdown", "10.0.0.5", "--for",
+                              "60"), "POST", ADD, (cfg, "opn"),
+                    (cfg, "opnslow"), 0.6)
+    check_tls(pr, srv, ("has", "lockdown", "10.0.0.5"),
+              other_ca=(cfg, "opnotherca"), insecure=(cfg, "opninsecure"))
+    garbage = ((ADD, b"<html>Login</html>"), (ADD, b'{"status": 1}'),
+               (ADD, b"[]"), (LIST, b'{"rows": {"ip": "10.0.0.5"}}'),
+               (LIST, b'{"rows": [{"ip": 5}]}'), (LIST, b"{" * 3000),
+               (LIST, b'{"rows": [], "total": 100000}'))
+    check_replies(pr, (cfg, "opn"), ("block", "lockdown", "10.0.0.5",
+                                     "--for", "60"), garbage,
+                  lambda case: srv.fault(None, case[0], status=200,
+                                         body=case[1]), "garbage")
     probe("opn", "release", "lockdown", "10.0.0.5")
 
 
 def main():
-    probe_bin = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="lw-t216-") as d:
-        pki = make_pki(os.path.join(d, "pki"))
-        srv = OPNsense(tls=pki, key=KEY, secret=SECRET).start()
-        try:
-            probe = Probe(probe_bin, config(d, pki, srv.url), [KEY, SECRET])
-            test_check(probe, d)
-            test_flow(probe, srv)
-            test_errors(probe, srv)
-            probe.secrets_kept()
-            check(not srv.violations, "the fake OPNsense saw no request "
-                  f"outside its API: {srv.violations[:5]}")
-        finally:
-            srv.stop()
+    with lab("t216", [KEY, SECRET, "hunter2"]) as (pr, pki):
+        with OPNsense(tls=pki, key=KEY, secret=SECRET) as srv:
+            cfg = config(pr, pki, srv.url)
+            test_check(pr, cfg)
+            test_flow(pr.bound(cfg), srv)
+            test_errors(pr, cfg, srv)
+            check_api("the fake OPNsense", srv)
     finish()
 
 

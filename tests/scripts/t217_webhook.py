@@ -30,15 +30,13 @@ import hashlib
 import hmac
 import json
 import os
-import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from backendtest import Probe, write  # noqa: E402
-from fakeapi.base import make_pki  # noqa: E402
-from fakeapi.webhook import Webhook  # noqa: E402
-from lwtest import check, finish  # noqa: E402
+from fakeapi.probe_runner import (backends, check_api, check_bad_targets,
+                                  check_config_errors, check_tls,
+                                  check_transient, lab)
+from fakeapi.webhook import Webhook
+from lwtest import check, finish
 
 SECRET = "t217-hmac-secret-0123456789"
 TOKEN = "t217-bearer-token-abcdef"
@@ -46,39 +44,40 @@ HOOK_ID = "t217hookid5f3a9c1e7d"
 PATH = "/api/webhook/" + HOOK_ID
 
 
-def config(d, pki, srv, plain):
-    write(os.path.join(d, "secret"), SECRET + "\n")
-    write(os.path.join(d, "token"), TOKEN + "\n")
-    write(os.path.join(d, "url"), srv.url + PATH + "\n")
-    ca = f"    ca_file: {pki['ca']}\n    secret_file: secret\n"
-    url = f"    url: {srv.url}{PATH}\n"
-    sections = {
-        "wh": url + ca,
-        "whfull": "    url_file: url\n" + ca +
-                  "    token_file: token\n"
-                  "    headers:\n      X-Lab: pi1\n      X-Other: two\n"
-                  "    body: '{\"event\":\"labwarden\",\"data\":{\"what\":"
-                  "\"{action}\",\"kind\":\"{kind}\",\"who\":\"{target}\","
-                  "\"mac\":\"{mac}\",\"for\":{seconds},"
-                  "\"until\":\"{until}\"}}'\n",
-        "whslow": url + ca + "    timeout: 600ms\n",
-        "whotherca": url + f"    ca_file: {pki['other_ca']}\n"
-                     "    secret_file: secret\n",
-        "whinsecure": url + "    insecure: true\n    secret_file: secret\n",
-        "whplain": f"    url: {plain.url}{PATH}\n    secret_file: secret\n",
-    }
-    text = "backends:\n" + "".join(
-        f"  {name}:\n    type: webhook\n{extra}"
-        for name, extra in sections.items())
-    return write(os.path.join(d, "labwarden.yaml"), text)
+BODY = ("'{\"event\":\"labwarden\",\"data\":{\"what\":\"{action}\","
+        "\"kind\":\"{kind}\",\"who\":\"{target}\",\"mac\":\"{mac}\","
+        "\"for\":{seconds},\"until\":\"{until}\"}}'")
 
 
-def test_check(probe, d):
+def config(pr, pki, srv, plain):
+    pr.secret_file("secret", SECRET)
+    pr.secret_file("token", TOKEN)
+    pr.secret_file("url", srv.url + PATH)
+
+    def wh(url=srv.url + PATH, ca=pki["ca"], **extra):
+        keys = {"type": "webhook"}
+        keys.update({"url_file": "url"} if url is None else {"url": url})
+        if ca:
+            keys["ca_file"] = ca
+        return dict(keys, secret_file="secret", **extra)
+    return pr.config("labwarden", backends({
+        "wh": wh(),
+        "whfull": wh(url=None, token_file="token",
+                     headers="\n      X-Lab: pi1\n      X-Other: two",
+                     body=BODY),
+        "whslow": wh(timeout="600ms"),
+        "whotherca": wh(ca=pki["other_ca"]),
+        "whinsecure": wh(ca=None, insecure="true"),
+        "whplain": wh(url=plain.url + PATH, ca=None),
+    }))
+
+
+def test_check(pr, cfg):
     for name in ("wh", "whfull"):
-        r, res, _ = probe(name, "check")
+        res, _ = pr.raw(cfg, name, "check")
         check(res.returncode == 0, f"check {name}: passes "
               f"({res.stderr.strip()[:200]})")
-    bad = write(os.path.join(d, "bad.yaml"), """backends:
+    bad = pr.config("bad", """backends:
   a:
     type: webhook
     url: https://192.0.2.1/hook
@@ -94,22 +93,15 @@ def test_check(probe, d):
     body: '{"x":{target}}'
 """)
     env = dict(os.environ, T217_SECRET="x")
-    r, res, _ = Probe(probe.binary, bad, [])("a", "check", env=env)
-    err = res.stderr
-    check(res.returncode == 1, "check: a bad section fails")
-    check("bad.yaml:5:13:" in err and "secret_file" in err,
-          "check: a plain secret is refused at file:line:col")
-    check("bad.yaml:6:11:" in err and "{colour}" in err,
-          "check: an unknown placeholder is named at file:line:col")
-    check("bad.yaml:8:21:" in err and "Content-Type" in err,
-          "check: a header labwarden sets itself is refused")
-    check("hunter2" not in err, "check: the plain secret is not echoed")
-    r, res, _ = Probe(probe.binary, bad, [])("b", "check", env=env)
-    err = res.stderr
-    check("bad.yaml:11:10:" in err and "not both" in err,
-          "check: url with url_file is refused")
-    check("bad.yaml:14:11:" in err and "not JSON once filled in" in err,
-          "check: a body that is no JSON once filled in is refused")
+    check_config_errors(pr, bad, "a", [
+        (5, 13, "secret_file", "a plain secret is refused"),
+        (6, 11, "{colour}", "an unknown placeholder is named"),
+        (8, 21, "Content-Type", "a header labwarden sets itself is "
+         "refused")], env=env)
+    check_config_errors(pr, bad, "b", [
+        (11, 10, "not both", "url with url_file is refused"),
+        (14, 11, "not JSON once filled in", "a body that is no JSON once "
+         "filled in is refused")], env=env)
 
 
 def signed(req):
@@ -178,67 +170,41 @@ def test_flow(probe, srv):
     srv.token = None
 
 
-def test_errors(probe, srv, plain):
+def test_errors(pr, cfg, srv, plain):
+    probe = pr.bound(cfg)
+    block = ("block", "lockdown", "10.0.0.5", "--for", "60")
     srv.token = "something-else"
-    r, _, _ = probe("whfull", "block", "lockdown", "10.0.0.5", "--for", "60")
+    r, _, _ = probe("whfull", *block)
     check(r and r["status"] == "fail" and r["http_status"] == 401 and
           "refused" in r["detail"], f"401: fail ({r and r['detail']})")
     srv.token = None
     srv.fault("POST", PATH, status=400, body=b"\x00\x1b[31mbad\xff\n")
-    r, _, _ = probe("wh", "block", "lockdown", "10.0.0.5", "--for", "60")
+    r, _, _ = probe("wh", *block)
     check(r and r["status"] == "fail" and r["http_status"] == 400 and
           all(0x20 <= ord(c) < 0x7f for c in r["detail"]),
           f"400: fail, printable detail ({r and r['detail']!r})")
-    srv.fault("POST", PATH, status=503)
-    r, _, _ = probe("wh", "block", "lockdown", "10.0.0.5", "--for", "60")
-    check(r and r["status"] == "retry" and r["http_status"] == 503,
-          "503: retry")
-    srv.fault("POST", PATH, hang=4)
-    r, _, took = probe("whslow", "block", "lockdown", "10.0.0.5", "--for",
-                       "60")
-    check(r and r["status"] == "retry" and "timeout" in r["detail"] and
-          took < 2.5, f"hang: retry within the timeout ({took:.2f} s, "
-          "timeout 0.6 s)")
-    srv.clear()
-    r, _, _ = probe("whotherca", "block", "lockdown", "10.0.0.5", "--for",
-                    "60")
-    check(r and r["status"] == "fail" and "TLS" in r["detail"] and
-          not srv.seen(), "another CA: refused with a TLS error")
-    r, res, _ = probe("whinsecure", "block", "lockdown", "10.0.0.5",
-                      "--for", "60")
-    check(r and r["status"] == "ok" and "insecure" in res.stderr,
-          "insecure: true works and warns on stderr")
-    r, res, _ = probe("whplain", "block", "lockdown", "10.0.0.5", "--for",
-                      "60")
+    check_transient(pr, srv, block, "POST", PATH, (cfg, "wh"),
+                    (cfg, "whslow"), 0.6, status=503)
+    res = check_tls(pr, srv, block, other_ca=(cfg, "whotherca"),
+                    insecure=(cfg, "whinsecure"))
+    check(res.get("status") == "ok", "insecure: true: the POST is ok")
+    r, res, _ = probe("whplain", *block)
     check(r and r["status"] == "ok" and len(plain.bodies) == 1 and
           "in clear" in res.stderr, "http://: works, warns on stderr")
-    srv.clear()
-    for target in ('10.0.0.5"}', "x" * 63, "::", "ff02::1"):
-        r, _, _ = probe("wh", "block", "lockdown", target, "--for", "60")
-        check(r and r["status"] == "fail" and r["requests"] == 0,
-              f"target {target[:20]!r}: fail before any request")
-    check(not srv.seen(), "bad targets: the receiver saw nothing")
+    check_bad_targets(pr, srv, (cfg, "wh"), [
+        ("lockdown", target, (), None) for target in
+        ('10.0.0.5"}', "x" * 63, "::", "ff02::1")])
 
 
 def main():
-    probe_bin = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="lw-t217-") as d:
-        pki = make_pki(os.path.join(d, "pki"))
-        srv = Webhook(tls=pki, path=PATH, secret=SECRET).start()
-        plain = Webhook(tls=None, path=PATH, secret=SECRET).start()
-        try:
-            probe = Probe(probe_bin, config(d, pki, srv, plain),
-                          [SECRET, TOKEN, HOOK_ID])
-            test_check(probe, d)
-            test_flow(probe, srv)
-            test_errors(probe, srv, plain)
-            probe.secrets_kept()
-            check(not srv.violations and not plain.violations,
-                  "the receiver saw only signed JSON POSTs: "
-                  f"{(srv.violations + plain.violations)[:5]}")
-        finally:
-            srv.stop()
-            plain.stop()
+    with lab("t217", [SECRET, TOKEN, HOOK_ID, "hunter2"]) as (pr, pki), \
+            Webhook(tls=pki, path=PATH, secret=SECRET) as srv, \
+            Webhook(tls=None, path=PATH, secret=SECRET) as plain:
+        cfg = config(pr, pki, srv, plain)
+        test_check(pr, cfg)
+        test_flow(pr.bound(cfg), srv)
+        test_errors(pr, cfg, srv, plain)
+        check_api("the receivers (signed JSON POSTs only)", srv, plain)
     finish()
 
 

@@ -23,31 +23,26 @@ usage: t218_openwrt.py BACKEND_PROBE [LABWARDEN PCAPS_DIR RULES_DIR]
 import json
 import os
 import sys
-import tempfile
 
-import lwtest
 from lwtest import check, finish
-from fakeapi.base import make_pki
 from fakeapi.openwrt import FakeOpenWrt
-from fakeapi.probe_runner import Prober
+from fakeapi.probe_runner import (backends, check_api, check_audit,
+                                  check_bad_targets, check_config_errors,
+                                  check_replies, check_tls, check_transient,
+                                  lab, replay_act, replay_config)
 
 PASSWORD = "pw-t218-Zq9!s3cr3t"
 BACKEND = "router"
 
 
-def make_config(pr, srv, pki, name, extra="", ca="ca", password=PASSWORD,
-                timeout="3s"):
-    pwfile = pr.secret_file(name + ".pw", password)
-    ca_line = f"    ca_file: {pki[ca]}\n" if ca else ""
-    return pr.config(name, (
-        "backends:\n"
-        f"  {BACKEND}:\n"
-        "    type: openwrt\n"
-        f"    url: {srv.url}\n"
-        "    username: labwarden\n"
-        f"    password_file: {pwfile}\n"
-        f"{ca_line}"
-        f"    timeout: {timeout}\n" + extra))
+def make_config(pr, srv, pki, name, ca="ca", password=PASSWORD,
+                timeout="3s", **extra):
+    keys = {"type": "openwrt", "url": srv.url, "username": "labwarden",
+            "password_file": pr.secret_file(name + ".pw", password)}
+    if ca:
+        keys["ca_file"] = pki[ca]
+    return pr.config(name, backends({BACKEND: dict(keys, timeout=timeout,
+                                                   **extra)}))
 
 
 def calls(srv, since=0):
@@ -163,22 +158,14 @@ def test_shapes(pr, srv, pki):
     check(res.get("status") == "ok" and not srv.elements("lw_quarantine"),
           "release quarantine")
 
-    n = len(srv.requests)
-    for kind, target, why in (
-            ("quarantine", "192.168.1.50", "quarantines by MAC"),
-            ("lockdown", "aa:bb:cc:00:11:22", "locks down by IP"),
-            ("lockdown", "1.2.3.4 } ; flush ruleset", "neither a MAC"),
-            ("quarantine", "aa:bb:cc:dd:ee:ff; reboot", "neither a MAC"),
-            ("quarantine", "ff:ff:ff:ff:ff:ff", "neither a MAC"),
-            ("lockdown", "192.168.1.5", "disagrees"),
-            ("lockdown", "224.0.0.1", "neither a MAC")):
-        extra = ["--ip", "192.168.1.6"] if why == "disagrees" else []
-        res, _, _ = pr.op(cfg, BACKEND, "block", kind, target, *extra)
-        check(res.get("status") == "fail" and why in res.get("detail", "")
-              and res.get("requests") == 0,
-              f"{kind} {target!r}: fail before any request "
-              f"({res.get('detail')})")
-    check(len(srv.requests) == n, "nothing reached the router for them")
+    check_bad_targets(pr, srv, (cfg, BACKEND), [
+        ("quarantine", "192.168.1.50", (), "quarantines by MAC"),
+        ("lockdown", "aa:bb:cc:00:11:22", (), "locks down by IP"),
+        ("lockdown", "1.2.3.4 } ; flush ruleset", (), "neither a MAC"),
+        ("quarantine", "aa:bb:cc:dd:ee:ff; reboot", (), "neither a MAC"),
+        ("quarantine", "ff:ff:ff:ff:ff:ff", (), "neither a MAC"),
+        ("lockdown", "192.168.1.5", ("--ip", "192.168.1.6"), "disagrees"),
+        ("lockdown", "224.0.0.1", (), "neither a MAC")])
 
 
 def test_sessions(pr, srv, pki):
@@ -219,37 +206,17 @@ def test_sessions(pr, srv, pki):
 
 def test_faults(pr, srv, pki):
     cfg = make_config(pr, srv, pki, "faults", timeout="1s")
-    srv.fault("POST", "/ubus", status=500, times=1)
-    res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "192.168.1.70")
-    check(res.get("status") == "retry" and res.get("http_status") == 500,
-          f"HTTP 500: retry ({res.get('detail')})")
-
-    srv.fault("POST", "/ubus", hang=4, times=1)
-    res, _, elapsed = pr.op(cfg, BACKEND, "block", "lockdown",
-                            "192.168.1.70")
-    print(f"     hanging router: back after {elapsed:.2f} s (timeout 1 s)")
-    check(res.get("status") == "retry" and "timeout" in
-          res.get("detail", "") and elapsed < 2.5,
-          f"hanging router: retry within the 1 s timeout "
-          f"({elapsed:.2f} s, {res.get('detail')})")
-
-    wrong = make_config(pr, srv, pki, "wrongca", ca="other_ca")
-    n = len(srv.requests)
-    res, _, _ = pr.op(wrong, BACKEND, "block", "lockdown", "192.168.1.71")
-    check(res.get("status") == "fail" and "TLS" in res.get("detail", "")
-          and len(srv.requests) == n,
-          f"wrong CA: TLS failure, nothing sent ({res.get('detail')})")
-    nocfg = make_config(pr, srv, pki, "sysca", ca=None)
-    res, _, _ = pr.op(nocfg, BACKEND, "block", "lockdown", "192.168.1.71")
-    check(res.get("status") == "fail" and "TLS" in res.get("detail", ""),
-          "the system CAs do not vouch for the test certificate either")
-
-    insecure = make_config(pr, srv, pki, "insecure", ca=None,
-                           extra="    insecure: true\n")
-    res, p, _ = pr.op(insecure, BACKEND, "block", "lockdown", "192.168.1.72")
-    check(res.get("status") == "ok" and "insecure: true" in p.stderr and
-          "warning" in p.stderr, f"insecure: works and warns "
-          f"({p.stderr.strip()[:120]})")
+    check_transient(pr, srv, ("block", "lockdown", "192.168.1.70"), "POST",
+                    "/ubus", (cfg, BACKEND), (cfg, BACKEND), 1)
+    res = check_tls(pr, srv, ("block", "lockdown", "192.168.1.72"),
+                    other_ca=(make_config(pr, srv, pki, "wrongca",
+                                          ca="other_ca"), BACKEND),
+                    system_ca=(make_config(pr, srv, pki, "sysca", ca=None),
+                               BACKEND),
+                    insecure=(make_config(pr, srv, pki, "insecure",
+                                          ca=None, insecure="true"),
+                              BACKEND))
+    check(res.get("status") == "ok", "insecure: true: the lockdown is ok")
 
 
 GARBAGE = [
@@ -293,41 +260,36 @@ LISTINGS = [
 
 def test_garbage(pr, srv, pki):
     cfg = make_config(pr, srv, pki, "garbage")
+    block = ("block", "lockdown", "192.168.1.80", "--for", "60")
     for i, text in enumerate(LISTINGS):
         srv.garble("file.exec", json.dumps(
             {"jsonrpc": "2.0", "result": [0, {"code": 0, "stdout": text}]}),
             times=100)
-        res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "192.168.1.80",
-                          "--for", "60")
+        res, _, _ = pr.op(cfg, BACKEND, *block)
         srv._garble.clear()
         check(res.get("status") in ("ok", "fail", "retry"),
               f"odd listing {i}: {res.get('status')}, "
               f"{res.get('detail', '')[:90]}")
-    for i, body in enumerate(GARBAGE):
-        srv.garble("file.exec", body, times=100)
-        res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "192.168.1.80",
-                          "--for", "60")
-        srv._garble.clear()
-        check(res.get("status") in ("fail", "retry") and res.get("detail"),
-              f"garbage reply {i} ({body[:40]!r}): {res.get('status')}, "
-              f"{res.get('detail', '')[:90]}")
-    for body in ('{"jsonrpc":"2.0","id":1,"result":[0,{"ubus_rpc_session":'
-                 '"../../etc"}]}', '{"jsonrpc":"2.0","id":1,"result":[0]}'):
-        srv.garble("session.login", body)
-        res, _, _ = pr.op(cfg, BACKEND, "has", "lockdown", "192.168.1.80")
-        srv._garble.clear()
-        check(res.get("status") in ("fail", "retry") and
-              "ubus_rpc_session" in res.get("detail", ""),
-              f"a login reply without a usable session: "
-              f"{res.get('detail')}")
+
+    def garble(call):
+        def inject(body):
+            srv.garble(call, body, times=100)
+            return srv._garble.clear
+        return inject
+    check_replies(pr, (cfg, BACKEND), block, GARBAGE, garble("file.exec"),
+                  "garbage reply")
+    check_replies(pr, (cfg, BACKEND), ("has", "lockdown", "192.168.1.80"),
+                  ('{"jsonrpc":"2.0","id":1,"result":[0,{"ubus_rpc_session":'
+                   '"../../etc"}]}', '{"jsonrpc":"2.0","id":1,"result":[0]}'),
+                  garble("session.login"), "a login reply without a usable "
+                  "session", ok=lambda detail: "ubus_rpc_session" in detail)
 
 
 def test_uci(pr, pki):
-    srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}, ipsets=[
+    with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}, ipsets=[
         ("lw_lockdown4", "ipv4", "src_ip"),
-        ("lw_quarantine", "any", "src_mac")]).start()
-    try:
-        cfg = make_config(pr, srv, pki, "uci", extra="    mode: uci\n")
+        ("lw_quarantine", "any", "src_mac")]) as srv:
+        cfg = make_config(pr, srv, pki, "uci", mode="uci")
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", "192.168.1.90")
         seen = calls(srv)
         check(res.get("status") == "ok" and
@@ -366,10 +328,7 @@ def test_uci(pr, pki):
         check(res.get("status") == "fail" and "no firewall ipset named "
               "'lw_lockdown6'" in res.get("detail", ""),
               f"a missing ipset: fail with the reason ({res.get('detail')})")
-        check(not srv.violations, f"uci router: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_api("uci router", srv)
 
 
 def test_config(pr, pki):
@@ -382,46 +341,29 @@ def test_config(pr, pki):
         "    mode: sometimes\n"
         "    lockdown_set: 'bad name'\n"
         "    session_timout: 5m\n"))
-    p, _ = pr.raw(cfg, BACKEND, "check")
-    err = p.stderr
-    check(p.returncode == 1, "check fails a broken section")
-    for line, col, text in ((4, 10, "backends.router.url"),
-                            (5, 15, "secrets are not config values"),
-                            (6, 11, "runtime or uci"),
-                            (7, 19, "is not a name"),
-                            (8, 21, "did you mean 'session_timeout'")):
-        check(f"broken.yaml:{line}:{col}:" in err and text in err,
-              f"check names line {line} col {col}: {text}")
-    check("hunter2hunter2" not in err, "the plain password is not echoed")
+    check_config_errors(pr, cfg, BACKEND, [
+        (4, 10, "backends.router.url", "a url that is not https"),
+        (5, 15, "secrets are not config values", "a plain password"),
+        (6, 11, "runtime or uci", "an unknown mode"),
+        (7, 19, "is not a name", "a set name with a space"),
+        (8, 21, "did you mean 'session_timeout'", "a misspelt key")])
     p, _ = pr.raw(cfg, BACKEND, "block", "lockdown", "1.2.3.4")
     check(p.returncode == 2 and "backends.router" in p.stderr,
           "open refuses the broken section")
 
 
 def test_replay(pr, pki, lw, pcaps, rules):
-    srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}).start()
     state = os.path.join(pr.tmpdir, "state")
     os.mkdir(state)
-    try:
-        pwfile = pr.secret_file("replay.pw", PASSWORD)
-        cfg = pr.config("replay", (
-            "networks:\n  protected: [192.168.1.1]\n"
-            f"inventory:\n  known_devices: {pcaps}/demo-known.txt\n"
-            "actions:\n  default_backend: router\n"
-            "backends:\n  router:\n    type: openwrt\n"
-            f"    url: {srv.url}\n    username: labwarden\n"
-            f"    password_file: {pwfile}\n    ca_file: {pki['ca']}\n"))
+    with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}) as srv:
+        cfg = pr.config("replay", replay_config(pcaps, state, "router", {
+            "type": "openwrt", "url": srv.url, "username": "labwarden",
+            "password_file": pr.secret_file("replay.pw", PASSWORD),
+            "ca_file": pki["ca"]}))
         srv.fault("POST", "/ubus", status=500, times=1)
-        p = lwtest.run([lw, "replay", "--act", "-c", cfg, "-r", rules,
-                        "--state", state, "--emit", "scene,action",
-                        os.path.join(pcaps, "demo.pcap")], timeout=120)
-        check(p.returncode == 0 and PASSWORD not in p.stdout + p.stderr and
-              lwtest.sanitizer_report(p.stderr) is None,
-              f"replay --act with the router: exit 0, no password, no "
-              f"sanitizer report ({p.stderr.strip()[-200:]})")
-        events = lwtest.json_lines(p.stdout, "replay")
-        acts = [e for e in events if e["type"] == "action" and
-                e["action"] in ("lockdown", "quarantine")]
+        p, acts = replay_act(pr, lw, cfg, state,
+                             os.path.join(pcaps, "demo.pcap"),
+                             "scene,action", rules=rules)
         done = {(e["action"], e["target"]) for e in acts
                 if e["status"] == "done"}
         check({("lockdown", "192.168.1.66"), ("lockdown", "192.168.1.23"),
@@ -444,37 +386,23 @@ def test_replay(pr, pki, lw, pcaps, rules):
               "the device seen at the protected gateway is not sent")
         check(srv.logins == 1, f"one session serves the replay "
               f"({srv.logins} login after the 500)")
-        with open(os.path.join(state, "audit.jsonl")) as f:
-            audit = f.read()
-        check("POST /ubus file.exec" in audit and PASSWORD not in audit,
-              "the audit log names the requests, never the password")
-        check(not srv.violations, f"replay: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_audit(pr, state, "POST /ubus file.exec")
+        check_api("replay", srv)
 
 
 def main():
-    probe = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="t218-") as tmp:
-        pki = make_pki(os.path.join(tmp, "pki"))
-        pr = Prober(probe, tmp, [PASSWORD, "hunter2hunter2"])
-        srv = FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}).start()
-        try:
+    with lab("t218", [PASSWORD, "hunter2hunter2"]) as (pr, pki):
+        with FakeOpenWrt(tls=pki, users={"labwarden": PASSWORD}) as srv:
             test_shapes(pr, srv, pki)
             test_sessions(pr, srv, pki)
             test_faults(pr, srv, pki)
             test_garbage(pr, srv, pki)
-        finally:
-            srv.stop()
-        check(not srv.violations, f"router saw no request outside the "
-              f"documented API {json.dumps(srv.violations[:5])}")
+            check_api("router", srv)
         test_uci(pr, pki)
         test_config(pr, pki)
         if len(sys.argv) > 4:
             test_replay(pr, pki, *(os.path.abspath(a) for a in
                                    sys.argv[2:5]))
-        print(f"     {pr.count} probe runs")
     finish()
 
 

@@ -26,12 +26,12 @@ usage: t219_unifi.py BACKEND_PROBE [LABWARDEN PCAPS_DIR RULES_DIR]
 """
 import os
 import sys
-import tempfile
 
-import lwtest
 from lwtest import check, finish
-from fakeapi.base import make_pki
-from fakeapi.probe_runner import Prober
+from fakeapi.probe_runner import (backends, check_api, check_audit,
+                                  check_config_errors, check_replies,
+                                  check_tls, check_transient, lab,
+                                  replay_act, replay_config)
 from fakeapi.unifi import FakeUniFi
 
 PASSWORD = "pw-t219-Xv7$unifi-secret"
@@ -41,22 +41,20 @@ MAC = "aa:bb:cc:00:22:01"
 BACKEND = "unifi"
 
 
-def make_config(pr, srv, pki, name, extra="", ca="ca", auth="password",
-                secret=None, timeout="3s"):
+def make_config(pr, srv, pki, name, ca="ca", auth="password", secret=None,
+                timeout="3s", **extra):
+    keys = {"type": "unifi", "url": srv.url}
     if auth == "password":
-        f = pr.secret_file(name + ".pw", secret or PASSWORD)
-        auth_lines = f"    username: labwarden\n    password_file: {f}\n"
+        keys["username"] = "labwarden"
+        keys["password_file"] = pr.secret_file(name + ".pw",
+                                               secret or PASSWORD)
     else:
-        f = pr.secret_file(name + ".key", secret or API_KEY)
-        auth_lines = f"    api_key_file: {f}\n"
-    ca_line = f"    ca_file: {pki[ca]}\n" if ca else ""
-    return pr.config(name, (
-        "backends:\n"
-        f"  {BACKEND}:\n"
-        "    type: unifi\n"
-        f"    url: {srv.url}\n"
-        f"{auth_lines}{ca_line}"
-        f"    timeout: {timeout}\n" + extra))
+        keys["api_key_file"] = pr.secret_file(name + ".key",
+                                              secret or API_KEY)
+    if ca:
+        keys["ca_file"] = pki[ca]
+    return pr.config(name, backends({BACKEND: dict(keys, timeout=timeout,
+                                                   **extra)}))
 
 
 def summary(srv, since=0):
@@ -64,11 +62,9 @@ def summary(srv, since=0):
 
 
 def test_unifios(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
-                    users={"labwarden": PASSWORD}).start()
-    try:
-        cfg = make_config(pr, srv, pki, "os", extra=(
-            f"    quarantine_network_id: {QNET}\n"))
+    with FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
+                   users={"labwarden": PASSWORD}) as srv:
+        cfg = make_config(pr, srv, pki, "os", quarantine_network_id=QNET)
         p, _ = pr.raw(cfg, BACKEND, "check")
         check(p.returncode == 0, f"check passes ({p.stderr.strip()})")
         srv.add_client(MAC, ip="192.168.1.20")
@@ -183,19 +179,14 @@ def test_unifios(pr, pki):
         check(res.get("status") == "ok" and srv.logins - logins == 2,
               f"session expired mid-operation: one re-login, then ok "
               f"({srv.logins - logins} logins, {res.get('detail')})")
-        check(not srv.violations, f"UniFi OS: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_api("UniFi OS", srv)
 
 
 def test_jwt_and_udm(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", csrf_header=False,
-                    ignore_put=True, users={"labwarden": PASSWORD}).start()
-    try:
-        cfg = make_config(pr, srv, pki, "udm", extra=(
-            "    variant: unifios\n"
-            f"    quarantine_network_id: {QNET}\n    kick: false\n"))
+    with FakeUniFi(tls=pki, variant="unifios", csrf_header=False,
+                   ignore_put=True, users={"labwarden": PASSWORD}) as srv:
+        cfg = make_config(pr, srv, pki, "udm", variant="unifios",
+                          quarantine_network_id=QNET, kick="false")
         srv.add_client(MAC)
         res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
         seen = summary(srv)
@@ -212,17 +203,13 @@ def test_jwt_and_udm(pr, pki):
         check(all(r.headers.get("x-csrf-token") for r in srv.requests[1:]
                   if r.method != "GET"),
               "CSRF token taken from the JWT's csrfToken claim")
-        check(not srv.violations, f"UDM: no violations {srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_api("UDM", srv)
 
 
 def test_classic(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="classic", site="lab",
-                    users={"labwarden": PASSWORD}).start()
-    try:
-        cfg = make_config(pr, srv, pki, "classic", extra=(
-            "    site: lab\n"))
+    with FakeUniFi(tls=pki, variant="classic", site="lab",
+                   users={"labwarden": PASSWORD}) as srv:
+        cfg = make_config(pr, srv, pki, "classic", site="lab")
         res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
         check(res.get("status") == "ok" and summary(srv) == [
             "GET /", "POST /api/login", "POST /api/s/lab/cmd/stamgr",
@@ -237,7 +224,7 @@ def test_classic(pr, pki):
             res, _, _ = pr.op(cfg, BACKEND, op, "quarantine", MAC)
             check(res.get("status") == want, f"classic {op}: {want}")
         bad = make_config(pr, srv, pki, "classic-bad", secret="wrong",
-                          extra="    site: lab\n")
+                          site="lab")
         logins, n = srv.logins, len(srv.requests)
         res, _, _ = pr.op(bad, BACKEND, "block", "lockdown", MAC)
         check(res.get("status") == "fail" and srv.logins - logins == 1 and
@@ -245,15 +232,11 @@ def test_classic(pr, pki):
               "'labwarden'" in res.get("detail", ""),
               f"wrong password: fail after one login, no storm "
               f"({res.get('detail')})")
-        check(not srv.violations, f"classic: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_api("classic", srv)
 
 
 def test_api_key(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY).start()
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY) as srv:
         cfg = make_config(pr, srv, pki, "apikey", auth="key")
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
         check(res.get("status") == "ok" and summary(srv) == [
@@ -276,10 +259,7 @@ def test_api_key(pr, pki):
             "api_key_env: T219_KEY"))
         res, _, _ = pr.op(envcfg, BACKEND, "has", "lockdown", MAC)
         check(res.get("status") == "ok", "api_key_env works")
-        check(not srv.violations, f"API key: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_api("API key", srv)
 
 
 GARBAGE = [
@@ -307,45 +287,24 @@ GARBAGE = [
 
 
 def test_faults(pr, pki):
-    srv = FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY).start()
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", api_key=API_KEY) as srv:
         srv.add_client(MAC)
         cfg = make_config(pr, srv, pki, "faults", auth="key", timeout="1s")
-        srv.fault("POST", "/proxy/network", status=500, times=1)
-        res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
-        check(res.get("status") == "retry" and res.get("http_status") == 500,
-              f"HTTP 500: retry ({res.get('detail')})")
+        block = ("block", "lockdown", MAC)
+        check_transient(pr, srv, block, "POST", "/proxy/network",
+                        (cfg, BACKEND), (cfg, BACKEND), 1)
+        res = check_tls(pr, srv, block, other_ca=(make_config(
+            pr, srv, pki, "wrongca", auth="key", ca="other_ca"), BACKEND),
+            insecure=(make_config(pr, srv, pki, "insecure", auth="key",
+                                  ca=None, insecure="true"), BACKEND))
+        check(res.get("status") == "ok", "insecure: true: the block is ok")
 
-        srv.fault("POST", "/proxy/network", hang=4, times=1)
-        res, _, elapsed = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
-        print(f"     hanging controller: back after {elapsed:.2f} s "
-              f"(timeout 1 s)")
-        check(res.get("status") == "retry" and "timeout" in
-              res.get("detail", "") and elapsed < 2.5,
-              f"hanging controller: retry within the 1 s timeout "
-              f"({elapsed:.2f} s, {res.get('detail')})")
-
-        wrong = make_config(pr, srv, pki, "wrongca", auth="key",
-                            ca="other_ca")
-        n = len(srv.requests)
-        res, _, _ = pr.op(wrong, BACKEND, "block", "lockdown", MAC)
-        check(res.get("status") == "fail" and "TLS" in res.get("detail", "")
-              and len(srv.requests) == n,
-              f"wrong CA: TLS failure, nothing sent ({res.get('detail')})")
-        insecure = make_config(pr, srv, pki, "insecure", auth="key", ca=None,
-                               extra="    insecure: true\n")
-        res, p, _ = pr.op(insecure, BACKEND, "block", "lockdown", MAC)
-        check(res.get("status") == "ok" and "insecure: true" in p.stderr,
-              f"insecure: works and warns ({p.stderr.strip()[:100]})")
-
-        for i, (status, body) in enumerate(GARBAGE):
-            srv.garble("GET", "/stat/user/", body, status=status, times=100)
-            res, _, _ = pr.op(cfg, BACKEND, "block", "quarantine", MAC)
-            srv._garble.clear()
-            check(res.get("status") in ("fail", "retry") and
-                  res.get("detail"), f"garbage read-back {i} "
-                  f"({body[:40]!r}): {res.get('status')}, "
-                  f"{res.get('detail', '')[:90]}")
+        def garble(case):
+            srv.garble("GET", "/stat/user/", case[1], status=case[0],
+                       times=100)
+            return srv._garble.clear
+        check_replies(pr, (cfg, BACKEND), ("block", "quarantine", MAC),
+                      GARBAGE, garble, "garbage read-back")
         srv.garble("POST", "/cmd/stamgr", '{"meta":{"rc":"error","msg":'
                    '"api.err.NoPermission"},"data":[]}', times=5)
         res, _, _ = pr.op(cfg, BACKEND, "block", "lockdown", MAC)
@@ -353,10 +312,7 @@ def test_faults(pr, pki):
         check(res.get("status") == "fail" and "api.err.NoPermission" in
               res.get("detail", ""), f"an error envelope: fail with its "
               f"msg ({res.get('detail')})")
-        check(not srv.violations, f"faults: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_api("faults", srv)
 
 
 def test_config(pr, pki):
@@ -374,19 +330,14 @@ def test_config(pr, pki):
         f"    api_key_file: {key}\n"
         "    quarantine_network_id: 'vlan 66'\n"
         "    kik: false\n"))
-    p, _ = pr.raw(cfg, BACKEND, "check")
-    err = p.stderr
-    check(p.returncode == 1, "check fails a broken section")
-    for line, text in ((4, "backends.unifi.url"),
-                       (5, "API keys exist on UniFi OS only"),
-                       (6, "not a site's short name"),
-                       (7, "not both"),
-                       (10, "not a network _id"),
-                       (11, "did you mean 'kick'")):
-        check(f"broken.yaml:{line}:" in err and text in err,
-              f"check names line {line}: {text}")
-    check(API_KEY not in err and PASSWORD not in err,
-          "the secrets are not echoed")
+    check_config_errors(pr, cfg, BACKEND, [
+        (4, None, "backends.unifi.url", "a url with a path"),
+        (5, None, "API keys exist on UniFi OS only", "an API key on a "
+         "classic controller"),
+        (6, None, "not a site's short name", "a site name with a space"),
+        (7, None, "not both", "both an API key and a password"),
+        (10, None, "not a network _id", "a network id with a space"),
+        (11, None, "did you mean 'kick'", "a misspelt key")])
     none = pr.config("noauth", (
         "backends:\n"
         f"  {BACKEND}:\n"
@@ -398,37 +349,24 @@ def test_config(pr, pki):
 
 
 def test_replay(pr, pki, lw, pcaps, rules):
-    srv = FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
-                    users={"labwarden": PASSWORD}).start()
     state = os.path.join(pr.tmpdir, "state")
     os.mkdir(state)
     phone, camera, scanner = ("da:a1:19:5c:7e:01", "c0:56:e3:7f:3a:01",
                               "02:42:c0:a8:01:42")
-    try:
+    with FakeUniFi(tls=pki, variant="unifios", rotate_csrf=True,
+                   users={"labwarden": PASSWORD}) as srv:
         srv.add_client(phone)
         srv.add_client(scanner, ip="192.168.1.66")
         srv.add_client("3c:22:fb:10:20:23", ip="192.168.1.23")
         srv.add_client("3c:22:fb:10:20:40", ip="192.168.1.40")
-        pwfile = pr.secret_file("replay.pw", PASSWORD)
-        cfg = pr.config("replay", (
-            "networks:\n  protected: [192.168.1.1]\n"
-            f"inventory:\n  known_devices: {pcaps}/demo-known.txt\n"
-            "actions:\n  default_backend: udm\n"
-            "backends:\n  udm:\n    type: unifi\n"
-            f"    url: {srv.url}\n    username: labwarden\n"
-            f"    password_file: {pwfile}\n    ca_file: {pki['ca']}\n"
-            f"    quarantine_network_id: {QNET}\n"))
+        cfg = pr.config("replay", replay_config(pcaps, state, "udm", {
+            "type": "unifi", "url": srv.url, "username": "labwarden",
+            "password_file": pr.secret_file("replay.pw", PASSWORD),
+            "ca_file": pki["ca"], "quarantine_network_id": QNET}))
         srv.expire_after = 6
-        p = lwtest.run([lw, "replay", "--act", "-c", cfg, "-r", rules,
-                        "--state", state, "--emit", "scene,action",
-                        os.path.join(pcaps, "demo.pcap")], timeout=120)
-        check(p.returncode == 0 and PASSWORD not in p.stdout + p.stderr and
-              lwtest.sanitizer_report(p.stderr) is None,
-              f"replay --act with the controller: exit 0, no password, no "
-              f"sanitizer report ({p.stderr.strip()[-200:]})")
-        events = lwtest.json_lines(p.stdout, "replay")
-        acts = [e for e in events if e["type"] == "action" and
-                e["action"] in ("lockdown", "quarantine")]
+        p, acts = replay_act(pr, lw, cfg, state,
+                             os.path.join(pcaps, "demo.pcap"),
+                             "scene,action", rules=rules)
         check(acts and all(e["status"] in ("done", "refused") for e in acts),
               f"every block done or refused "
               f"({[(e['target'], e['status'], e['detail'][:60]) for e in acts]})")
@@ -443,22 +381,12 @@ def test_replay(pr, pki, lw, pcaps, rules):
               "the scanner 192.168.1.66 is blocked by its MAC")
         check(srv.logins == 2, f"the session expired once: one re-login "
               f"({srv.logins} logins)")
-        with open(os.path.join(state, "audit.jsonl")) as f:
-            audit = f.read()
-        check("/proxy/network/api/s/default/" in audit and
-              PASSWORD not in audit,
-              "the audit log names the requests, never the password")
-        check(not srv.violations, f"replay: no violations "
-              f"{srv.violations[:3]}")
-    finally:
-        srv.stop()
+        check_audit(pr, state, "/proxy/network/api/s/default/")
+        check_api("replay", srv)
 
 
 def main():
-    probe = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="t219-") as tmp:
-        pki = make_pki(os.path.join(tmp, "pki"))
-        pr = Prober(probe, tmp, [PASSWORD, API_KEY])
+    with lab("t219", [PASSWORD, API_KEY]) as (pr, pki):
         test_unifios(pr, pki)
         test_jwt_and_udm(pr, pki)
         test_classic(pr, pki)
@@ -468,7 +396,6 @@ def main():
         if len(sys.argv) > 4:
             test_replay(pr, pki, *(os.path.abspath(a) for a in
                                    sys.argv[2:5]))
-        print(f"     {pr.count} probe runs")
     finish()
 
 

@@ -22,9 +22,7 @@ import os
 import sys
 import tempfile
 
-from lwtest import check, finish, run, sanitizer_report
-from fakeapi.base import make_pki
-from fakeapi.vault import FakeVault, ReloadHook
+from lwtest import check, finish, run
 import lwkeys
 
 HMAC_SECRET = "reload-hook-shared-secret"
@@ -48,12 +46,8 @@ keys:
     return path
 
 
-def rotate(lw, cfg, key="openai"):
-    res = run([lw, "rotate", key, "-c", cfg], timeout=60)
-    bad = sanitizer_report(res.stderr)
-    check(bad is None, f"rotate {key}: no sanitizer report" +
-          (f" ({bad})" if bad else ""))
-    return res
+def rotate(lw, cfg):
+    return lwkeys.rotate(lw, cfg, "openai")
 
 
 def signature_ok(req):
@@ -159,12 +153,8 @@ def test_failures(lw, d, vault, hook, cfg):
 
 
 def replay(lw, cfg, rules, pcap, state):
-    res = run([lw, "replay", "--act", "-c", cfg, "-r", rules, "--state",
-               state, "--emit", "scene,key_rotation", pcap], timeout=120)
-    bad = sanitizer_report(res.stderr)
-    check(bad is None, "replay: no sanitizer report" +
-          (f" ({bad})" if bad else ""))
-    return res
+    return lwkeys.replay(lw, cfg, rules, pcap, state,
+                         emit="scene,key_rotation")
 
 
 def test_grace_in_replay(lw, d, vault, hook):
@@ -253,12 +243,7 @@ keys:
 def main():
     lw = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="lw-t220-") as d:
-        os.chdir(d)
-        os.makedirs("state")
-        pki = make_pki(os.path.join(d, "pki"))
-        vault = FakeVault(tls=pki).start()
-        hook = ReloadHook().start()
-        lwkeys.write("vault-token", vault.token + "\n")
+        _, vault, hook = lwkeys.vault_lab(d, "state")
         lwkeys.write("hook-secret", HMAC_SECRET + "\n")
         try:
             cfg = config(d, vault, hook, {"openai": ""})

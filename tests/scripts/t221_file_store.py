@@ -23,8 +23,9 @@ import subprocess
 import sys
 import tempfile
 
-from lwtest import check, finish, run, sanitizer_report
+from lwtest import check, finish
 import lwkeys
+from lwkeys import rotate
 
 ROTATIONS = 25
 KEY_RE = re.compile(r"svc-[A-Za-z0-9_-]{43}\n")
@@ -52,14 +53,6 @@ print(json.dumps({"reads": reads, "bad": bad, "distinct": len(seen)}))
 
 def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def rotate(lw, cfg, key):
-    res = run([lw, "rotate", key, "-c", cfg], timeout=60)
-    bad = sanitizer_report(res.stderr)
-    if bad:
-        check(False, f"rotate {key}: sanitizer report: {bad}")
-    return res
 
 
 def read(path):
@@ -117,15 +110,6 @@ def test_hand_placed(lw, d, cfg):
           "the hand-placed key is kept as .prev; the new key is 0600")
 
 
-def replay(lw, cfg, rules, pcap, state):
-    res = run([lw, "replay", "--act", "-c", cfg, "-r", rules, "--state",
-               state, "--emit", "key_rotation", pcap], timeout=120)
-    bad = sanitizer_report(res.stderr)
-    check(bad is None, "replay: no sanitizer report" +
-          (f" ({bad})" if bad else ""))
-    return res
-
-
 def test_grace(lw, d, cfg):
     key = os.path.join(d, "keys", "grace.key")
     state = os.path.join(d, "state-replay")
@@ -136,7 +120,7 @@ def test_grace(lw, d, cfg):
     first = read(key)
     mac = bytes.fromhex("3c22fb000021")
     lwkeys.write_pcap(pcap, lwkeys.START, 30, mac)
-    res = replay(lw, cfg, rules, pcap, state)
+    res = lwkeys.replay(lw, cfg, rules, pcap, state)
     evs = lwkeys.events(res.stdout)
     check(res.returncode == 0 and [(e["step"], e["status"], e["version"])
                                     for e in evs] == [("rotate", "done", 2)],
@@ -148,7 +132,7 @@ def test_grace(lw, d, cfg):
           "version 1 waits in keys.json")
     second = read(key)
     lwkeys.write_pcap(pcap, lwkeys.START + 40, 80, mac)
-    res = replay(lw, cfg, rules, pcap, state)
+    res = lwkeys.replay(lw, cfg, rules, pcap, state)
     evs = lwkeys.events(res.stdout)
     check(res.returncode == 0 and [(e["step"], e["status"], e["version"])
                                     for e in evs] ==
@@ -165,9 +149,7 @@ def test_grace(lw, d, cfg):
 def main():
     lw = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="lw-t221-") as d:
-        os.chdir(d)
-        os.makedirs("keys")
-        os.makedirs("state")
+        lwkeys.workdir(d, "keys", "state")
         cfg = os.path.join(d, "labwarden.yaml")
         lwkeys.write(cfg, """state_dir: state
 keys:

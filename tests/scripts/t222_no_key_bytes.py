@@ -23,9 +23,7 @@ import os
 import sys
 import tempfile
 
-from lwtest import check, finish, run, sanitizer_report
-from fakeapi.base import make_pki
-from fakeapi.vault import FakeVault, ReloadHook
+from lwtest import check, finish
 from fakeapi.wireguard import MikroTikWG
 import lwkeys
 
@@ -41,12 +39,11 @@ class Session:
         self.outputs = {}
 
     def run(self, name, argv, want_rc=None):
-        res = run([self.lw] + argv, timeout=120)
+        res = lwkeys.labwarden(self.lw, argv, name)
         self.outputs[name + " stdout"] = res.stdout
         self.outputs[name + " stderr"] = res.stderr
-        bad = sanitizer_report(res.stderr)
-        check(bad is None and (want_rc is None or res.returncode == want_rc),
-              f"{name}: exit {res.returncode}" + (f" ({bad})" if bad else ""))
+        check(want_rc is None or res.returncode == want_rc,
+              f"{name}: exit {res.returncode}")
         return res
 
 
@@ -112,17 +109,11 @@ def rotations(s, d, vault, hook, mt, cfg, seen):
 def main():
     lw = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="lw-t222-") as d:
-        os.chdir(d)
-        for sub in ("keys", "state"):
-            os.makedirs(sub)
-        pki = make_pki(os.path.join(d, "pki"))
-        vault = FakeVault(tls=pki).start()
-        hook = ReloadHook().start()
+        pki, vault, hook = lwkeys.vault_lab(d, "keys", "state")
         mt = MikroTikWG(tls=pki, peers=[{
             ".id": "*7", "interface": "wg0", "public-key": PUB,
             "preshared-key": "c2VlZGVkLXdpcmVndWFyZC1wc2stMzItYnl0ZXMhISE=",
             "disabled": "false"}]).start()
-        lwkeys.write("vault-token", vault.token + "\n")
         lwkeys.write("mt-pass", "router-password\n")
         mt.password = "router-password"
         lwkeys.write("hook-secret", "hook-hmac-secret\n")

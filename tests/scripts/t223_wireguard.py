@@ -21,11 +21,10 @@ import os
 import sys
 import tempfile
 
-from lwtest import check, finish, run, sanitizer_report
-from fakeapi.base import make_pki
-from fakeapi.vault import FakeVault, ReloadHook
+from lwtest import check, finish
 from fakeapi.wireguard import MikroTikWG, OpenWrtWG, valid_psk
 import lwkeys
+from lwkeys import rotate
 
 
 def wgkey(seed):
@@ -34,14 +33,6 @@ def wgkey(seed):
 
 PUB_OFFICE, PUB_CABIN, PUB_NOWHERE = wgkey(1), wgkey(2), wgkey(3)
 OLD_OFFICE, OLD_CABIN = wgkey(11), wgkey(12)
-
-
-def rotate(lw, cfg, key):
-    res = run([lw, "rotate", key, "-c", cfg], timeout=60)
-    bad = sanitizer_report(res.stderr)
-    check(bad is None, f"rotate {key}: no sanitizer report" +
-          (f" ({bad})" if bad else ""))
-    return res
 
 
 def test_mikrotik(lw, d, cfg, vault, mt, hook):
@@ -147,11 +138,7 @@ def test_missing_peer(lw, cfg, vault, mt):
 def main():
     lw = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="lw-t223-") as d:
-        os.chdir(d)
-        for sub in ("keys", "state"):
-            os.makedirs(sub)
-        pki = make_pki(os.path.join(d, "pki"))
-        vault = FakeVault(tls=pki).start()
+        pki, vault, hook = lwkeys.vault_lab(d, "keys", "state")
         mt = MikroTikWG(tls=pki, peers=[
             {".id": "*1", "interface": "wg0", "public-key": PUB_OFFICE,
              "preshared-key": OLD_OFFICE, "allowed-address": "10.9.0.2/32",
@@ -164,8 +151,6 @@ def main():
             "cfg0a1b2c": {".type": "wireguard_wg1", "public_key": PUB_CABIN,
                           "preshared_key": OLD_CABIN,
                           "allowed_ips": "10.8.0.2/32"}}).start()
-        hook = ReloadHook().start()
-        lwkeys.write("vault-token", vault.token + "\n")
         lwkeys.write("mt-pass", "pw\n")
         lwkeys.write("ow-pass", "pw\n")
         cfg = os.path.join(d, "labwarden.yaml")

@@ -31,13 +31,12 @@ import shutil
 import signal
 import stat
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 
 from lwtest import check, finish, run
-from lwnet import VethPair, proc_status, sh, skip_unless_netns
+from lwnet import VethPair, proc_status, skip_unless_netns, wait_for
 
 LAB, PEER = "lw-t228-lab", "lw-t228-peer"
 NEW_MAC = bytes.fromhex("001b21a8c228")       # Intel OUI: not random
@@ -58,16 +57,6 @@ def frame_pcap(path, count):
             f.write(struct.pack("<IIII", 1700000000 + i, 0, len(pkt),
                                 len(pkt)))
             f.write(pkt)
-
-
-def wait_for(path, text, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        with open(path) as f:
-            if text in f.read():
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def refusals(lw, tmp):

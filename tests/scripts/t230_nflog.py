@@ -24,7 +24,6 @@ Needs root, iproute2 and nft; exits 77 (skipped) without them.
 
 usage: t230_nflog.py LABWARDEN PCAPS_DIR
 """
-import json
 import os
 import re
 import shutil
@@ -35,7 +34,7 @@ import tempfile
 import time
 
 from lwtest import check, finish, json_lines, run
-from lwnet import VethPair, sh, skip_unless_netns
+from lwnet import VethPair, skip_unless_netns
 
 FW, CL = "lw-t230-fw", "lw-t230-cl"
 FLOOD = 40000

@@ -14,6 +14,7 @@ the session so the client must log in again.
     ca = make_pki(tmpdir)                 # CA + server certificate
     srv = MyVendor(tls=ca)                # subclass of FakeAPI
     srv.start(); ... srv.url ...; srv.stop()
+    with MyVendor(tls=ca) as srv: ...     # the same, stopped on the way out
     srv.fault("PUT", "/rest/ip/firewall/address-list", status=500, times=1)
 """
 import json
@@ -123,6 +124,9 @@ class FakeAPI:
             ctx.load_cert_chain(self.tls["cert"], self.tls["key"])
             self._server.socket = ctx.wrap_socket(self._server.socket,
                                                   server_side=True)
+        # A client that gave up on a hanging reply leaves a closed
+        # socket behind; writing the late reply to it is no failure.
+        self._server.handle_error = lambda request, address: None
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         daemon=True)
@@ -134,6 +138,13 @@ class FakeAPI:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def __enter__(self):
+        return self if self._server else self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
 
     def fault(self, method=None, path=None, status=None, times=1,
               hang=None, body=None):
@@ -230,3 +241,29 @@ class FakeAPI:
             do_HEAD = do_LIST = _any
 
         return Handler
+
+
+class Sessions:
+    """For a fake with logins: self.sessions maps a session key to a dict
+    with "expires" (monotonic seconds); a test sets expire_after to let
+    that many more requests through before every session dies."""
+
+    def init_sessions(self):
+        self.sessions = {}
+        self.logins = 0
+        self.expire_after = None
+
+    def live_session(self, key):
+        """The session for key, or None when there is none, it timed
+        out, or expire_after has run out.  Call holding the fake's own
+        state lock."""
+        s = self.sessions.get(key)
+        if s is None or s["expires"] < time.monotonic():
+            return None
+        if self.expire_after is not None:
+            if self.expire_after <= 0:
+                self.sessions.clear()
+                self.expire_after = None
+                return None
+            self.expire_after -= 1
+        return s

@@ -27,7 +27,7 @@ import secrets
 import threading
 import time
 
-from .base import FakeAPI, Reply
+from .base import FakeAPI, Reply, Sessions
 
 NULL_SID = "0" * 32
 NFT = "/usr/sbin/nft"
@@ -74,7 +74,7 @@ class NftSet:
         return bool(MAC_RE.match(value))
 
 
-class FakeOpenWrt(FakeAPI):
+class FakeOpenWrt(Sessions, FakeAPI):
     name = "openwrt"
 
     def __init__(self, tls=None, users=None, acl=None, table="fw4",
@@ -93,21 +93,14 @@ class FakeOpenWrt(FakeAPI):
             self.firewall[f"cfg{0x0a + i:02x}92bd"] = {
                 ".type": "ipset", ".anonymous": True, "name": name,
                 "family": family, "match": [match]}
-        self.sessions = {}          # sid -> {user, expires, timeout, staged}
-        self.logins = 0             # session.login calls, good or bad
+        # sid -> {user, expires, timeout, staged}; logins counts every
+        # session.login call, good or bad
+        self.init_sessions()
         self.commits = 0
-        self.expire_after = None    # sessions die after N more calls
         self._garble = []           # (object.method, body, times)
         self._state = threading.Lock()
 
     # ---- for tests ----
-    def start(self):
-        super().start()
-        # A client that gave up on a hanging reply leaves a closed
-        # socket behind; writing the late reply to it is no failure.
-        self._server.handle_error = lambda request, address: None
-        return self
-
     def garble(self, call, body, times=1):
         """Answer the next `times` calls of object.method with body (raw
         text, 200) instead of the real reply."""
@@ -197,15 +190,9 @@ class FakeOpenWrt(FakeAPI):
 
     def session_user(self, sid):
         with self._state:
-            s = self.sessions.get(sid)
-            if s is None or s["expires"] < time.monotonic():
+            s = self.live_session(sid)
+            if s is None:
                 return None
-            if self.expire_after is not None:
-                if self.expire_after <= 0:
-                    self.sessions.clear()
-                    self.expire_after = None
-                    return None
-                self.expire_after -= 1
             s["expires"] = time.monotonic() + s["timeout"]   # idle timer
             return s["user"]
 

@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 
-from .base import FakeAPI, Reply
+from .base import FakeAPI, Reply, Sessions
 
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 ID_RE = re.compile(r"^[0-9a-f]{24}$")
@@ -40,7 +40,7 @@ def b64url(raw):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-class FakeUniFi(FakeAPI):
+class FakeUniFi(Sessions, FakeAPI):
     name = "unifi"
 
     def __init__(self, tls=None, variant="unifios", users=None, api_key=None,
@@ -58,20 +58,12 @@ class FakeUniFi(FakeAPI):
         self.networks = {"5f0a1b2c3d4e5f6a7b8c9d0e": "LAN",
                          "65a1b2c3d4e5f6a7b8c9d0e1": "Quarantine"}
         self.clients = {}                  # mac -> record
-        self.sessions = {}                 # cookie value -> {user, csrf, expires}
-        self.logins = 0
-        self.expire_after = None           # sessions die after N more requests
+        # sessions: cookie value -> {user, csrf, expires}
+        self.init_sessions()
         self._garble = []                  # [method, path part, status, body, n]
         self._state = threading.Lock()
 
     # ---- for tests ----
-    def start(self):
-        super().start()
-        # A client that gave up on a hanging reply leaves a closed
-        # socket behind; writing the late reply to it is no failure.
-        self._server.handle_error = lambda request, address: None
-        return self
-
     @property
     def prefix(self):
         return "/proxy/network" if self.variant == "unifios" else ""
@@ -188,15 +180,9 @@ class FakeUniFi(FakeAPI):
         gone = Reply(401, envelope(msg="api.err.LoginRequired"))
         tok = self.session_of(req)
         with self._state:
-            s = self.sessions.get(tok)
-            if s is None or s["expires"] < time.monotonic():
+            s = self.live_session(tok)
+            if s is None:
                 return gone
-            if self.expire_after is not None:
-                if self.expire_after <= 0:
-                    self.sessions.clear()
-                    self.expire_after = None
-                    return gone
-                self.expire_after -= 1
             csrf = s["csrf"]
         if self.variant == "unifios" and req.method != "GET" and \
                 req.headers.get("x-csrf-token") != csrf:
