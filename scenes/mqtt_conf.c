@@ -131,7 +131,7 @@ static bool get_path(struct lw_section *sec, const char *key, char **out,
 	char path[4096];
 
 	*out = NULL;
-	if (!lw_section_path(sec, key, path, sizeof path))
+	if (!lw_section_file(sec, key, path, sizeof path))
 		return true;
 	if (access(path, R_OK) != 0) {
 		lw_section_error(sec, key, diag, "cannot read %s", path);

@@ -164,7 +164,7 @@ void lw_section_path(const struct lw_section *sec, const char *path,
 		    sec->file, path);
 }
 
-const char *lw_section_path(struct lw_section *sec, const char *key,
+const char *lw_section_file(struct lw_section *sec, const char *key,
     char *out, size_t outlen)
 {
 	const char *v = lw_section_str(sec, key, NULL);
@@ -172,7 +172,7 @@ const char *lw_section_path(struct lw_section *sec, const char *key,
 	out[0] = '\0';
 	if (!v)
 		return NULL;
-	relative_to_config(sec, v, out, outlen);
+	lw_section_path(sec, v, out, outlen);
 	return out;
 }
 

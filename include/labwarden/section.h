@@ -59,7 +59,7 @@ bool	 lw_section_duration(struct lw_section *sec, const char *key,
 	    uint64_t def_ns, uint64_t *out_ns, struct lw_diag *diag);
 /* A file name: key's value read relative to the config file's directory
  * (as NAME_file secrets are) into out; NULL (out empty) when absent. */
-const char *lw_section_path(struct lw_section *sec, const char *key,
+const char *lw_section_file(struct lw_section *sec, const char *key,
 	    char *out, size_t outlen);
 /* A required key: its value, or NULL with "where.key: missing". */
 const char *lw_section_need(struct lw_section *sec, const char *key,
