@@ -183,6 +183,21 @@ static bool url_char_ok(unsigned char c)
 	    c != '^';
 }
 
+void lw_be_ubus_endpoint(const char *base, char *url, size_t urllen,
+    char *path, size_t pathlen)
+{
+	const char *host = strstr(base, "://");
+	const char *slash = host ? strchr(host + 3, '/') : NULL;
+
+	if (slash) {
+		snprintf(url, urllen, "%s", base);
+		snprintf(path, pathlen, "%.200s", slash);
+	} else {
+		snprintf(url, urllen, "%s/ubus", base);
+		snprintf(path, pathlen, "/ubus");
+	}
+}
+
 bool lw_be_base_url(const char *url, bool allow_http, char *out,
     size_t outlen, char *why, size_t whylen)
 {

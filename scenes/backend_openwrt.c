@@ -90,16 +90,8 @@ static bool path_ok(const char *s)
 /* The ubus endpoint: the url's path, or /ubus when it has none. */
 static void endpoint(struct ow *ow, const char *base)
 {
-	const char *host = strstr(base, "://") + 3;
-	const char *slash = strchr(host, '/');
-
-	if (slash) {
-		snprintf(ow->url, sizeof ow->url, "%s", base);
-		snprintf(ow->path, sizeof ow->path, "%.200s", slash);
-	} else {
-		snprintf(ow->url, sizeof ow->url, "%s/ubus", base);
-		snprintf(ow->path, sizeof ow->path, "/ubus");
-	}
+	lw_be_ubus_endpoint(base, ow->url, sizeof ow->url, ow->path,
+	    sizeof ow->path);
 }
 
 static void read_name(struct lw_section *sec, const char *key,

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "labwarden/backend_http.h"
 #include "keys_int.h"
 
 #define BODY_MAX	2048
@@ -197,7 +198,7 @@ static bool ubus_call(struct key_router *r, const char *sid,
     struct key_log *log, char *why, size_t whylen)
 {
 	size_t blen = strlen(args) + 256;
-	char *body = malloc(blen), url[KEY_URL_MAX + 16], what[96];
+	char *body = malloc(blen), url[KEY_URL_MAX + 16], path[256], what[96];
 	struct lw_http_resp resp = { 0 };
 	bool ok = false;
 
@@ -210,14 +211,16 @@ static bool ubus_call(struct key_router *r, const char *sid,
 	int n = snprintf(body, blen, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\""
 	    ":\"call\",\"params\":[\"%s\",\"%s\",\"%s\",%s]}", sid, object,
 	    method, args);
-	snprintf(url, sizeof url, "%s/ubus", r->kc->router_http.url);
+	/* the endpoint as the openwrt backend finds it */
+	lw_be_ubus_endpoint(r->kc->router_http.url, url, sizeof url, path,
+	    sizeof path);
 	struct lw_http_req req = { .method = "POST", .url = url,
 	    .body = body, .body_len = (size_t)n };
 	lw_http_add_header(&req, "Content-Type: application/json");
 	bool replied = lw_http_do(r->http, &req, &resp);
 	explicit_bzero(body, blen);
 	free(body);
-	key_log_add(log, "POST", "/ubus", &resp);
+	key_log_add(log, "POST", path, &resp);
 	json_t *doc = replied && resp.status == 200 ? json_loadb(resp.body,
 	    resp.len, 0, NULL) : NULL;
 	json_t *result = json_object_get(doc, "result");

@@ -285,8 +285,11 @@ static bool router_read(const struct lw_config *cfg, struct lw_section *sec,
 	bool ok = lw_be_read_url(be, true, NULL, kc->router_http.url,
 	    sizeof kc->router_http.url, diag);
 	ok &= http_opts(be, "", &kc->router_http, diag);
-	const char *user = lw_section_str(be, "user",
-	    kc->router == KEY_ROUTER_MIKROTIK ? "admin" : "root");
+	/* the user as the router's backend names it: MikroTik's `user`,
+	 * OpenWrt's `username` */
+	const char *user = kc->router == KEY_ROUTER_MIKROTIK ?
+	    lw_section_str(be, "user", "admin") :
+	    lw_section_str(be, "username", "root");
 	snprintf(kc->router_user, sizeof kc->router_user, "%s", user);
 	ok &= secret_src(be, "password", true, &kc->router_password, diag);
 	return ok;

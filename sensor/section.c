@@ -221,6 +221,11 @@ bool lw_section_secret(struct lw_section *sec, const char *base,
 	err[0] = '\0';
 	buf[0] = '\0';
 	if (lw_section_find(sec, base)) {
+		/* X_file / X_env beside it are not "unknown keys" too */
+		snprintf(key, sizeof key, "%s_file", base);
+		lw_section_find(sec, key);
+		snprintf(key, sizeof key, "%s_env", base);
+		lw_section_find(sec, key);
 		snprintf(err, errlen, "%s.%s: secrets are not config values; "
 		    "use %s_file: PATH or %s_env: VARIABLE", sec->where, base,
 		    base, base);

@@ -67,6 +67,10 @@ bool	 lw_be_read_url(struct lw_section *sec, bool path_ok,
  * key by lw_be_secret_error. */
 int	 lw_be_read_secret(struct lw_section *sec, const char *base,
 	    bool required, char *buf, size_t buflen, struct lw_diag *diag);
+/* OpenWrt's ubus endpoint from a base URL: its path when it has one,
+ * else /ubus; the whole URL into url, the path into path. */
+void	 lw_be_ubus_endpoint(const char *base, char *url, size_t urllen,
+	    char *path, size_t pathlen);
 /* The base URL of a device: http(s)://host[:port] with an optional
  * path, no query, user info or fragment; a trailing '/' cut.  http://
  * only when allow_http.  False with why. */

@@ -146,7 +146,7 @@ def main():
             {".id": "*2", "interface": "wg0", "public-key": wgkey(9),
              "preshared-key": "", "allowed-address": "10.9.0.3/32",
              "disabled": "false"}]).start()
-        ow = OpenWrtWG(tls=pki, sections={
+        ow = OpenWrtWG(tls=pki, user="wgadmin", sections={
             "wg1": {".type": "interface", "proto": "wireguard"},
             "cfg0a1b2c": {".type": "wireguard_wg1", "public_key": PUB_CABIN,
                           "preshared_key": OLD_CABIN,
@@ -159,7 +159,7 @@ vault: {{ url: "{vault.url}", token_file: vault-token, ca_file: pki/ca.pem }}
 backends:
   gw: {{ type: mikrotik, url: "{mt.url}", user: labwarden,
         password_file: mt-pass, ca_file: pki/ca.pem }}
-  cabin: {{ type: openwrt, url: "{ow.url}", user: root,
+  cabin: {{ type: openwrt, url: "{ow.url}", username: wgadmin,
            password_file: ow-pass, ca_file: pki/ca.pem }}
 keys:
   wg-office:
