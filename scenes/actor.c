@@ -211,6 +211,8 @@ struct lw_policy *lw_actor_policy(struct lw_actor *a)
 void lw_actor_set_paused(struct lw_actor *a, bool paused)
 {
 	pthread_mutex_lock(&a->lock);
+	if (a->paused != paused)
+		a->dirty = true;	/* saved at the next poll */
 	a->paused = paused;
 	pthread_mutex_unlock(&a->lock);
 }

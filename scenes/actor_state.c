@@ -432,6 +432,8 @@ bool lw_actor_save_locked(struct lw_actor *a, char *err, size_t errlen)
 		return true;
 	merge_released(a);
 	json_t *doc = lw_action_log_to_json(a->log);
+	/* the MQTT pause switch outlives a restart */
+	json_object_set_new(doc, "paused", json_boolean(a->paused));
 	bool ok = lw_state_write(a->state_dir, LW_ACTIONS_FILE, doc, err,
 	    errlen);
 	json_decref(doc);
@@ -449,8 +451,10 @@ void lw_actor_load(struct lw_actor *a)
 	if (!a->state_dir)
 		return;
 	json_t *doc = lw_state_read(a->state_dir, LW_ACTIONS_FILE, "actions");
-	if (doc)
+	if (doc) {
 		lw_action_log_from_json(a->log, doc, &skipped);
+		a->paused = json_is_true(json_object_get(doc, "paused"));
+	}
 	json_decref(doc);
 	if (skipped)
 		fprintf(stderr, "labwarden: %s/%s: %u entries that do not "

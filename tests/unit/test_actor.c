@@ -661,9 +661,18 @@ static void test_paused(void **state)
 	settle(T0 + SEC);
 	assert_int_equal(calls("block"), 1);
 	assert_int_equal(calls("release"), 1);
+	/* the switch outlives a restart (actions.json) */
+	settle(T0 + 2 * SEC);
+	lw_actor_free(rig.actor);
+	open_actor(true);
+	assert_true(lw_actor_paused(rig.actor));
 	lw_actor_set_paused(rig.actor, false);
 	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.40", NULL,
 	    true, T0 + 2 * SEC, 60, NULL), "pending");
+	settle(T0 + 3 * SEC);
+	lw_actor_free(rig.actor);
+	open_actor(true);
+	assert_false(lw_actor_paused(rig.actor));
 	teardown_rig();
 }
 
