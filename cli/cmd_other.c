@@ -124,3 +124,34 @@ int lw_cmd_check(int argc, char **argv)
 	lw_config_free(&cfg);
 	return cfg_rc != LW_EXIT_OK ? cfg_rc : rc;
 }
+
+int lw_cli_one_arg(int argc, char **argv, const char *usage,
+    const char *want, const char **config, const char **arg)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		if (ch == 'c')
+			*config = optarg;
+		else if (ch == 'h') {
+			fputs(usage, stdout);
+			return LW_EXIT_OK;
+		} else {
+			fputs(usage, stderr);
+			return LW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "labwarden %s: give one %s\n%s", argv[0], want,
+		    usage);
+		return LW_EXIT_USAGE;
+	}
+	*arg = argv[optind];
+	return -1;
+}

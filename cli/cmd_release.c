@@ -4,7 +4,6 @@
  * "cli", audited), on whatever backend recorded it in state_dir's
  * actions.json, else on the default backend.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,37 +70,6 @@ static bool add_local_nft(struct lw_config *cfg)
 	return sec->file && sec->where && sec->name && sec->kv[0].key &&
 	    sec->kv[0].value && cfg->backend_names[0] &&
 	    cfg->backend_types[0];
-}
-
-static int parse(int argc, char **argv, const char **config,
-    const char **target)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			*config = optarg;
-		else if (ch == 'h') {
-			fputs(help, stdout);
-			return LW_EXIT_OK;
-		} else {
-			fputs(help, stderr);
-			return LW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "labwarden release: give one TARGET (a MAC or "
-		    "an IP)\n%s", help);
-		return LW_EXIT_USAGE;
-	}
-	*target = argv[optind];
-	return -1;
 }
 
 /* One line per backend that answered; the exit status. */
@@ -185,7 +153,8 @@ int lw_cmd_release(int argc, char **argv)
 	struct lw_config cfg;
 	int rc;
 
-	if ((rc = parse(argc, argv, &config, &target)) >= 0)
+	if ((rc = lw_cli_one_arg(argc, argv, help, "TARGET (a MAC or an IP)",
+	    &config, &target)) >= 0)
 		return rc;
 	if (!lw_target_parse(&parsed, target)) {
 		fprintf(stderr, "labwarden release: '%s' is neither an IP nor a "

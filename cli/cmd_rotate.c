@@ -4,7 +4,6 @@
  * versions whose grace period has ended by now (this rotation's or an
  * earlier run's, kept in state_dir) are destroyed in the same run.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -69,37 +68,6 @@ static void on_result(void *ctx, const json_t *ev)
 	    "", fp ? fp : "");
 }
 
-static int parse(int argc, char **argv, const char **config,
-    const char **key)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		if (ch == 'c')
-			*config = optarg;
-		else if (ch == 'h') {
-			fputs(rotate_usage, stdout);
-			return LW_EXIT_OK;
-		} else {
-			fputs(rotate_usage, stderr);
-			return LW_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "labwarden rotate: give one KEY (a name under "
-		    "keys:)\n%s", rotate_usage);
-		return LW_EXIT_USAGE;
-	}
-	*key = argv[optind];
-	return -1;
-}
-
 /* Is name under keys:?  If not, say which names are. */
 static bool known_key(const struct lw_config *cfg, const char *name)
 {
@@ -152,7 +120,8 @@ int lw_cmd_rotate(int argc, char **argv)
 	struct lw_config cfg;
 	int rc;
 
-	if ((rc = parse(argc, argv, &config, &name)) >= 0)
+	if ((rc = lw_cli_one_arg(argc, argv, rotate_usage,
+	    "KEY (a name under keys:)", &config, &name)) >= 0)
 		return rc;
 	if ((rc = lw_cli_load_config(&cfg, config)) != LW_EXIT_OK)
 		return rc;

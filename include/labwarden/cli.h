@@ -20,6 +20,11 @@ int	lw_cmd_rotate(int argc, char **argv);
  * Returns an exit status. */
 struct lw_config;
 int	lw_cli_load_config(struct lw_config *cfg, const char *path);
+/* `COMMAND ARG [-c CONFIG]` (release, rotate): -1 to go on with *arg
+ * and *config set, else the exit status (help, or a usage error that
+ * names want, e.g. "TARGET (a MAC or an IP)"). */
+int	lw_cli_one_arg(int argc, char **argv, const char *usage,
+	    const char *want, const char **config, const char **arg);
 /* keys: and vault: checked (keys.h); prints every error.  Returns an
  * exit status. */
 int	lw_cli_check_keys(const struct lw_config *cfg);
