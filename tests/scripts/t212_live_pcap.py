@@ -8,7 +8,9 @@ questions are the same, in number and names, as a replay of the file;
 every MAC of the replay is announced; drops are reported (none at this
 rate) in --stats and in the periodic stats events (stats_interval: 1s),
 which come while it runs; SIGTERM ends the run within 2 s with state
-saved; a SIGHUP with broken rules keeps the running scenes.
+saved; a SIGHUP with broken rules keeps the running scenes; the scan's
+scenes start triggered captures live, as in replay: each file holds only
+its target's packets, mode 0600, with its capture_done at exit.
 
 Then drops are made: a second run with a 1 MiB ring is stopped
 (SIGSTOP) while tcpreplay sends the demo at full speed, and continued.
@@ -25,6 +27,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +62,7 @@ def first_run(pair, lw, demo, rules, tmp):
     cfg = os.path.join(tmp, "run.yaml")
     with open(cfg, "w") as f:
         f.write(f"sources:\n  - pcap: lwt212a\nstate_dir: {state}\n"
+                f"capture_dir: {tmp}/captures\n"
                 f"user: nobody\nstats_interval: 1s\n")
     live_rules = os.path.join(tmp, "rules")
     shutil.copytree(rules, live_rules)
@@ -67,7 +71,8 @@ def first_run(pair, lw, demo, rules, tmp):
     with open(errpath, "w") as err:
         proc = pair.popen_in(0, [lw, "run", "-c", cfg, "-r", live_rules,
                                  "-o", out, "--emit",
-                                 "dns_query,new_mac,stats", "--stats"],
+                                 "dns_query,new_mac,stats,scene,capture_done",
+                                 "--stats"],
                              stderr=err)
         time.sleep(1.0)
         pair.run_in(1, "tcpreplay", "-q", "-i", "lwt212b", "--pps", "2000",
@@ -105,7 +110,36 @@ def first_run(pair, lw, demo, rules, tmp):
           periodic[-1]["packets"] >= periodic[0]["packets"] and
           stats[-1]["packets"] >= 4918, "their counts grow to the "
           f"demo's 4918 packets ({stats[-1]['packets'] if stats else 0})")
+    check_live_captures(events)
     return [json.dumps(e) for e in events if e["type"] != "stats"]
+
+
+def check_live_captures(events):
+    """Triggered captures work live as in replay: the scan's scenes
+    start them, the files hold only their target's packets, 0600."""
+    started = {a["file"]: a["target"] for e in events
+               if e["type"] == "scene" for a in e["actions"]
+               if a["action"] == "capture" and a["status"] == "done"}
+    done = [e for e in events if e["type"] == "capture_done"]
+    check(started and len(done) == len(started),
+          f"live: {len(started)} captures started by scenes, each with "
+          f"its capture_done at exit ({len(done)})")
+    for ev in done:
+        path, target = ev["file"], started.get(ev["file"])
+        mode = os.stat(path).st_mode & 0o777
+        got = tshark_count(path, "frame")
+        others = tshark_count(path, f"!(ip.addr == {target})")
+        check(mode == 0o600 and got == ev["packets"] > 0 and others == 0,
+              f"live capture {os.path.basename(path)}: {got} packets "
+              f"(capture_done says {ev['packets']}), none of other hosts "
+              f"({others}), mode {oct(mode)}")
+
+
+def tshark_count(path, display_filter):
+    out = subprocess.run(["tshark", "-n", "-r", path, "-Y", display_filter,
+                          "-T", "fields", "-e", "frame.number"],
+                         capture_output=True, text=True, timeout=60).stdout
+    return len(out.split())
 
 
 def drop_run(pair, lw, demo, tmp):
