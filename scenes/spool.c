@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "labwarden/spool.h"
+#include "labwarden/statefile.h"
 #include "labwarden/table.h"	/* lw_hash64: the record checksum */
 
 #define HDR_SIZE	24
@@ -188,19 +189,10 @@ static unsigned char *read_body(const struct lw_spool *sp, uint64_t pos,
 
 /* ---- opening ---- */
 
+/* A file that is no spool: aside (statefile.h), else gone. */
 static void move_aside(const char *path, const char *why)
 {
-	char aside[4200], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(aside, sizeof aside, "%s.corrupt-%s", path, stamp);
-	if (rename(path, aside) == 0)
-		fprintf(stderr, "labwarden: %s: %s; moved aside to %s, starting "
-		    "an empty spool\n", path, why, aside);
-	else
+	if (!lw_state_move_aside(path, why))
 		unlink(path);
 }
 

@@ -69,7 +69,7 @@ bool lw_state_write(const char *dir, const char *name, const json_t *doc,
 	return true;
 }
 
-static void move_aside(const char *path, const char *why)
+bool lw_state_move_aside(const char *path, const char *why)
 {
 	char aside[4200], stamp[32];
 	time_t now = time(NULL);
@@ -78,12 +78,14 @@ static void move_aside(const char *path, const char *why)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(aside, sizeof aside, "%s.corrupt-%s", path, stamp);
-	if (rename(path, aside) == 0)
+	if (rename(path, aside) == 0) {
 		fprintf(stderr, "labwarden: %s: %s; moved aside to %s, "
 		    "starting fresh\n", path, why, aside);
-	else
-		fprintf(stderr, "labwarden: %s: %s; cannot move it aside "
-		    "(%s), starting fresh\n", path, why, strerror(errno));
+		return true;
+	}
+	fprintf(stderr, "labwarden: %s: %s; cannot move it aside (%s), "
+	    "starting fresh\n", path, why, strerror(errno));
+	return false;
 }
 
 json_t *lw_state_read(const char *dir, const char *name, const char *kind)
@@ -97,7 +99,7 @@ json_t *lw_state_read(const char *dir, const char *name, const char *kind)
 	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		snprintf(why, sizeof why, "line %d: %s", jerr.line, jerr.text);
-		move_aside(path, why);
+		lw_state_move_aside(path, why);
 		return NULL;
 	}
 	const char *got = json_string_value(json_object_get(doc, "kind"));
@@ -108,7 +110,7 @@ json_t *lw_state_read(const char *dir, const char *name, const char *kind)
 		snprintf(why, sizeof why, "not a labwarden %s state file "
 		    "(version 1)", kind);
 		json_decref(doc);
-		move_aside(path, why);
+		lw_state_move_aside(path, why);
 		return NULL;
 	}
 	return doc;

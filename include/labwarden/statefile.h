@@ -23,5 +23,8 @@ bool	 lw_state_write(const char *dir, const char *name, const json_t *doc,
  * expected top-level "kind" member, checked with "version" == 1.
  */
 json_t	*lw_state_read(const char *dir, const char *name, const char *kind);
+/* A corrupt file at path to path.corrupt-STAMP, said on stderr with
+ * why; false (and said so) when it could not be moved. */
+bool	 lw_state_move_aside(const char *path, const char *why);
 
 #endif
