@@ -107,7 +107,11 @@ uint64_t lw_action_log_add(struct lw_action_log *log,
 		return 0;
 	struct lw_action_rec *r = &log->recs[log->n++];
 	*r = *rec;
-	r->id = ++log->next_id;
+	/* the id the request carried: the scene event, the audit log and
+	 * actions.json name an action alike */
+	r->id = rec->id ? rec->id : ++log->next_id;
+	if (r->id > log->next_id)
+		log->next_id = r->id;
 	r->releasing = r->needs_restore = false;
 	r->retry_after_ns = 0;
 	return r->id;

@@ -164,6 +164,29 @@ static struct lw_action_rec *rec_by_id(struct lw_actor *a, uint64_t id)
 	return NULL;
 }
 
+/*
+ * A release asked while the block was still queued had no record to
+ * name; the block, done before it on the same worker, recorded one
+ * since.  The release ended it too: forget every record on its target
+ * at its backend that started no later than the release was asked.
+ */
+static void forget_earlier(struct lw_actor *a, const struct lw_act_call *c)
+{
+	uint64_t ids[LW_ACTION_LOG_MAX < 64 ? LW_ACTION_LOG_MAX : 64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->log->n && n < sizeof ids / sizeof ids[0];
+	    i++) {
+		const struct lw_action_rec *r = &a->log->recs[i];
+		if (strcmp(r->backend, c->backend) == 0 &&
+		    strcmp(r->target.text, c->target.text) == 0 &&
+		    r->start_ns <= c->start_ns)
+			ids[n++] = r->id;
+	}
+	for (size_t i = 0; i < n; i++)
+		forget(a, ids[i]);
+}
+
 static void job_done(struct lw_actor *a, const struct lw_job_done *d)
 {
 	const struct lw_job *j = &d->job;
@@ -179,8 +202,10 @@ static void job_done(struct lw_actor *a, const struct lw_job_done *d)
 	    j->kind == LW_BLOCK_QUARANTINE ? "quarantine" : "lockdown";
 	snprintf(detail, sizeof detail, "%s%s", d->was_there ? "in force "
 	    "already: " : "", d->res.detail);
-	if (j->op == LW_JOB_RELEASE && ok)
+	if (j->op == LW_JOB_RELEASE && ok) {
 		forget(a, j->id);
+		forget_earlier(a, &c);
+	}
 	else if (j->op == LW_JOB_RELEASE && rec) {	/* try again later */
 		rec->releasing = false;
 		rec->retry_after_ns = a->now_ns + LW_ACTOR_RETRY_RELEASE_NS;
@@ -255,11 +280,38 @@ static void end_record(struct lw_actor *a, uint64_t id, const char *origin)
 		r->retry_after_ns = a->now_ns + LW_ACTOR_RETRY_RELEASE_NS;
 }
 
+/*
+ * What was recorded may be forbidden now: the host was added to
+ * networks.protected or actions.never, or became this host's address
+ * or a gateway since.  Never put that back: say so and release it.
+ */
+static bool refused_now(struct lw_actor *a, uint64_t id, const char *origin)
+{
+	struct lw_action_rec *r = rec_by_id(a, id);
+	char detail[600];
+
+	if (!r || !lw_policy_refuses(&a->policy, &r->target, detail,
+	    sizeof detail))
+		return false;
+	struct lw_act_call c = { .id = r->id, .action = r->action,
+	    .target = r->target, .abe = lw_actor_be_find(a, r->backend),
+	    .backend = r->backend, .origin = origin, .start_ns = a->now_ns,
+	    .until_ns = r->until_ns, .kind = strcmp(r->action, "quarantine") ==
+	    0 ? LW_BLOCK_QUARANTINE : LW_BLOCK_LOCKDOWN };
+	lw_actor_outcome(a, &c, "refused", detail, NULL, 0, 0);
+	end_record(a, id, origin);
+	return true;
+}
+
 /* A restart's checks on remote backends, as their queues have room:
  * the worker asks "has", then blocks for the time left. */
 static void feed_restores(struct lw_actor *a)
 {
 	char detail[600];
+
+	uint64_t refused[EXPIRE_BATCH];
+	bool verifying[EXPIRE_BATCH];
+	size_t nrefused = 0;
 
 	for (size_t i = 0; i < a->log->n; i++) {
 		struct lw_action_rec *r = &a->log->recs[i];
@@ -271,6 +323,15 @@ static void feed_restores(struct lw_actor *a)
 		r->needs_restore = false;
 		if (r->until_ns <= a->now_ns)
 			continue;	/* expire() releases it */
+		if (lw_policy_refuses(&a->policy, &r->target, detail,
+		    sizeof detail)) {	/* after the loop: it changes the log */
+			if (nrefused < EXPIRE_BATCH) {
+				verifying[nrefused] = r->verifying;
+				refused[nrefused++] = r->id;
+			} else
+				r->needs_restore = true;	/* next poll */
+			continue;
+		}
 		struct lw_act_call c = { .id = r->id, .action = r->action,
 		    .target = r->target, .abe = abe, .backend = r->backend,
 		    .origin = r->verifying ? "verify" : "restore",
@@ -281,6 +342,9 @@ static void feed_restores(struct lw_actor *a)
 		r->verifying = false;
 		queue(a, &c, LW_JOB_RESTORE, r->ref, detail, sizeof detail);
 	}
+	for (size_t i = 0; i < nrefused; i++)
+		refused_now(a, refused[i], verifying[i] ? "verify" :
+		    "restore");
 }
 
 /* What ran out, released: as many as the remote queues have room for
@@ -367,7 +431,7 @@ void lw_actor_reconcile(struct lw_actor *a, uint64_t now_ns)
 		if (r && r->until_ns <= now_ns) {
 			s.expired++;
 			end_record(a, ids[i], "restore");
-		} else if (r)
+		} else if (r && !refused_now(a, ids[i], "restore"))
 			restore(a, r, "restore", &s);
 	}
 	free(ids);
@@ -486,10 +550,17 @@ static void verify_live(struct lw_actor *a)
 	a->next_verify_ns = a->now_ns + every;
 	if (a->state_dir)	/* a `labwarden release` is not a loss */
 		merge_released(a);
-	for (size_t i = 0; i < a->log->n; i++) {
-		struct lw_action_rec *r = &a->log->recs[i];
-		struct lw_actor_be *abe = lw_actor_be_find(a, r->backend);
-		if (r->until_ns <= a->now_ns || r->releasing || !abe)
+	size_t n = a->log->n;	/* ids first: a local re-apply or a
+				 * refusal changes the log */
+	uint64_t *ids = n ? malloc(n * sizeof *ids) : NULL;
+	for (size_t i = 0; ids && i < n; i++)
+		ids[i] = a->log->recs[i].id;
+	for (size_t i = 0; ids && i < n; i++) {
+		struct lw_action_rec *r = rec_by_id(a, ids[i]);
+		struct lw_actor_be *abe = r ? lw_actor_be_find(a, r->backend) :
+		    NULL;
+		if (!r || r->until_ns <= a->now_ns || r->releasing || !abe ||
+		    refused_now(a, ids[i], "verify"))
 			continue;
 		if (abe->worker) {
 			r->needs_restore = r->verifying = true;
@@ -497,6 +568,7 @@ static void verify_live(struct lw_actor *a)
 		}
 		restore(a, r, "verify", &s);
 	}
+	free(ids);
 	if (s.reapplied || s.failed)
 		fprintf(stderr, "labwarden: verify: %u of %u live actions were "
 		    "lost by their backend and put back%s\n", s.reapplied,

@@ -801,6 +801,85 @@ static void test_verify_every(void **state)
 	teardown_rig();
 }
 
+static void open_gate(void)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.gate_closed = false;
+	pthread_cond_broadcast(&fake.cond);
+	pthread_mutex_unlock(&fake.lock);
+}
+
+/* A release asked while the block is still queued ends it too: nothing
+ * stays recorded to be put back by verify_every or a restart. */
+static void test_release_while_pending(void **state)
+{
+	(void)state;
+
+	setup_rig(20, 8, true);
+	fake.gate_closed = true;
+	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.85", NULL,
+	    true, T0, 3600, NULL), "pending");
+	assert_string_equal(submit(LW_REQ_RELEASE, "198.51.100.85", NULL,
+	    false, T0 + SEC, 0, NULL), "pending");
+	open_gate();
+	settle(T0 + 2 * SEC);
+	assert_int_equal(calls("block"), 1);
+	assert_int_equal(calls("release"), 1);
+	json_t *active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), 0);
+	json_decref(active);
+	teardown_rig();
+}
+
+/* An action whose target became protected (an own address here) is
+ * not put back at the next start: refused, and released. */
+static void test_restore_refuses_protected(void **state)
+{
+	char err[256];
+	(void)state;
+
+	setup_rig(20, 8, true);
+	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.90", NULL,
+	    true, T0, 3600, NULL), "pending");
+	settle(T0);
+	assert_true(lw_actor_save(rig.actor, err, sizeof err));
+	lw_actor_free(rig.actor);
+	reset_fake();
+	open_actor(true);
+	assert_true(lw_policy_add_own(lw_actor_policy(rig.actor),
+	    "198.51.100.90"));
+	lw_actor_poll(rig.actor, T0 + 60 * SEC);
+	settle(T0 + 60 * SEC);
+	assert_int_equal(calls("has"), 0);
+	assert_int_equal(calls("block"), 0);
+	assert_int_equal(calls("release"), 1);
+	assert_int_equal(count_events("refused", "lockdown"), 1);
+	json_t *active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), 0);
+	json_decref(active);
+	teardown_rig();
+}
+
+/* The id in the scene event is the id actions.json keeps. */
+static void test_ids_agree(void **state)
+{
+	json_t *out;
+	(void)state;
+
+	setup_rig(20, 8, true);
+	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.95", NULL,
+	    true, T0, 600, &out), "pending");
+	json_int_t asked = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	settle(T0);
+	json_t *active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+	    json_array_get(active, 0), "id")), asked);
+	json_decref(active);
+	teardown_rig();
+}
+
 static void test_dry_run(void **state)
 {
 	json_t *out;
@@ -931,6 +1010,9 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_restore_keeps_time_left),
 		cmocka_unit_test(test_verify_every),
+		cmocka_unit_test(test_release_while_pending),
+		cmocka_unit_test(test_restore_refuses_protected),
+		cmocka_unit_test(test_ids_agree),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_hostile_state),
