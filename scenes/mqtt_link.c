@@ -303,12 +303,15 @@ static void link_free(struct lw_link *l)
 	}
 	for (size_t i = 0; i < l->nclears; i++)
 		free(l->clears[i]);
+	for (size_t i = 0; i < l->nspill; i++)
+		free(l->spill[i]);
 	for (size_t i = 0; i < l->nold; i++)
 		free(l->old[i]);
 	for (size_t i = 0; i < l->nsubs; i++)
 		free(l->subs[i]);
 	free(l->slots);
 	free(l->clears);
+	free(l->spill);
 	free(l->old);
 	free(l->subs);
 	free(l->state_dir);

@@ -85,6 +85,11 @@ struct lw_link {
 	size_t	 nslots;
 	char	**clears;	/* topics to publish empty, retained */
 	size_t	 nclears;
+	char	**spill;	/* clears past CLEARS_MAX: saved in the list
+				 * of retained topics, moved to clears as
+				 * it empties (bounded the same) */
+	size_t	 nspill;
+	uint64_t clears_lost;	/* past both: left to a later start */
 	char	**old;		/* a past run's retained topics */
 	size_t	 nold;
 	bool	 republish, list_dirty, stop;
@@ -124,6 +129,8 @@ void	 lw_link_item_free(struct item *it);
 char	*lw_link_copy_bytes(const char *s, size_t len);
 /* Queue topic for an empty retained payload (qlock held; takes it). */
 void	 lw_link_clear_topic_locked(struct lw_link *l, char *topic);
+/* Spilled clears into the clear queue as it has room (qlock held). */
+void	 lw_link_refill_clears_locked(struct lw_link *l);
 
 /* A connection problem, said once (mqtt_link.c). */
 void	 lw_link_report(struct lw_link *l, const char *msg);

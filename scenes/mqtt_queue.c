@@ -106,20 +106,49 @@ bool lw_link_send(struct lw_link *l, const char *topic, const char *payload,
 }
 
 /* Queue topic for an empty retained payload (qlock held; takes it). */
+static bool push_topic(char ***list, size_t *n, char *topic)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof *grown);
+
+	if (!grown)
+		return false;
+	*list = grown;
+	(*list)[(*n)++] = topic;
+	return true;
+}
+
+/*
+ * A full clear queue spills into a second list of the same bound, which
+ * the list of retained topics keeps too: a topic waiting there is still
+ * cleared, now as the queue empties or at the next start, never left
+ * on the broker as a ghost host.
+ */
 void lw_link_clear_topic_locked(struct lw_link *l, char *topic)
 {
-	if (l->nclears == CLEARS_MAX) {
-		free(topic);	/* the next start clears it from the list */
-		return;
-	}
-	char **grown = realloc(l->clears, (l->nclears + 1) * sizeof *grown);
-	if (!grown) {
+	bool kept = l->nclears < CLEARS_MAX ?
+	    push_topic(&l->clears, &l->nclears, topic) :
+	    l->nspill < CLEARS_MAX && push_topic(&l->spill, &l->nspill, topic);
+
+	if (!kept) {
 		free(topic);
+		l->clears_lost++;
 		return;
 	}
-	l->clears = grown;
-	l->clears[l->nclears++] = topic;
 	l->list_dirty = true;
+}
+
+void lw_link_refill_clears_locked(struct lw_link *l)
+{
+	size_t moved = 0;
+
+	while (moved < l->nspill && l->nclears < CLEARS_MAX &&
+	    push_topic(&l->clears, &l->nclears, l->spill[moved]))
+		moved++;
+	if (moved) {
+		memmove(l->spill, l->spill + moved, (l->nspill - moved) *
+		    sizeof *l->spill);
+		l->nspill -= moved;
+	}
 }
 
 void lw_link_state(struct lw_link *l, size_t slot, const char *topic,

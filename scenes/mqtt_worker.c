@@ -106,6 +106,7 @@ static bool publish_states_locked(struct lw_link *l)
 		memmove(l->clears, l->clears + i, (l->nclears - i) *
 		    sizeof *l->clears);
 		l->nclears -= i;
+		lw_link_refill_clears_locked(l);
 	}
 	if (l->nclears)
 		return budget == 0;
@@ -205,6 +206,8 @@ static void save_list(struct lw_link *l, bool force)
 				    json_string(l->slots[i].topic));
 		for (size_t i = 0; i < l->nclears; i++)
 			json_array_append_new(topics, json_string(l->clears[i]));
+		for (size_t i = 0; i < l->nspill; i++)
+			json_array_append_new(topics, json_string(l->spill[i]));
 		for (size_t i = 0; i < l->nold; i++)
 			json_array_append_new(topics, json_string(l->old[i]));
 		l->list_dirty = false;
@@ -225,7 +228,7 @@ static void save_list(struct lw_link *l, bool force)
 
 static bool states_clean_locked(const struct lw_link *l)
 {
-	if (l->republish || l->nclears)
+	if (l->republish || l->nclears || l->nspill)
 		return false;
 	for (size_t i = 0; i < l->nslots; i++)
 		if (l->slots[i].topic && l->slots[i].dirty)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "labwarden/mqtt.h"
+#include "../../scenes/mqtt_link_int.h"
 
 /* ---- a section as config.c would make it ---- */
 
@@ -747,6 +748,48 @@ static void test_hostile_names(void **state)
 	lw_table_clear(&inv.devices);
 }
 
+/* Clears of forgotten hosts past the queue's bound spill into a second
+ * list (kept in the saved topic list) and come back as the queue
+ * empties; only past both bounds are they counted lost. */
+static void test_clears_spill(void **state)
+{
+	struct lw_link *l = calloc(1, sizeof *l);
+	char topic[64];
+	(void)state;
+
+	assert_non_null(l);
+	for (int i = 0; i < CLEARS_MAX + 10; i++) {
+		snprintf(topic, sizeof topic, "homeassistant/device/h%d/config",
+		    i);
+		lw_link_clear_topic_locked(l, strdup(topic));
+	}
+	assert_int_equal(l->nclears, CLEARS_MAX);
+	assert_int_equal(l->nspill, 10);
+	assert_int_equal(l->clears_lost, 0);
+	for (size_t i = 0; i < 25; i++)		/* 25 were published */
+		free(l->clears[i]);
+	memmove(l->clears, l->clears + 25, (l->nclears - 25) *
+	    sizeof *l->clears);
+	l->nclears -= 25;
+	lw_link_refill_clears_locked(l);
+	assert_int_equal(l->nclears, CLEARS_MAX - 15);
+	assert_int_equal(l->nspill, 0);
+	snprintf(topic, sizeof topic, "homeassistant/device/h%d/config",
+	    CLEARS_MAX + 9);
+	assert_string_equal(l->clears[l->nclears - 1], topic);
+	for (int i = 0; i < 2 * CLEARS_MAX; i++)
+		lw_link_clear_topic_locked(l, strdup("x/y/config"));
+	assert_int_equal(l->nspill, CLEARS_MAX);
+	assert_int_equal(l->clears_lost, CLEARS_MAX - 15);
+	for (size_t i = 0; i < l->nclears; i++)
+		free(l->clears[i]);
+	for (size_t i = 0; i < l->nspill; i++)
+		free(l->spill[i]);
+	free(l->clears);
+	free(l->spill);
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_run),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_clears_spill),
 	};
 	return cmocka_run_group_tests(tests, inv_setup, inv_teardown);
 }
