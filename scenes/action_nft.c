@@ -163,7 +163,7 @@ bool lw_nft_block(struct lw_nft *nft, const char *target, uint64_t timeout_s,
     char *err, size_t errlen)
 {
 	const char *set;
-	char canon[64], cmd[256];
+	char canon[64];
 
 	if (!target_set(target, &set, canon, sizeof canon)) {
 		snprintf(err, errlen, "'%s' is neither an IP nor a MAC", target);
@@ -171,17 +171,18 @@ bool lw_nft_block(struct lw_nft *nft, const char *target, uint64_t timeout_s,
 	}
 	if (timeout_s == 0)
 		timeout_s = 1;
-	/* A timeout cannot be changed by adding again: delete first. */
-	if (element_expires(nft, set, canon) >= 0) {
-		snprintf(cmd, sizeof cmd, "delete element inet " LW_NFT_TABLE
-		    " %s { %s }", set, canon);
-		if (!run(nft, cmd, err, errlen))
-			return false;
-	}
-	snprintf(cmd, sizeof cmd, "add element inet " LW_NFT_TABLE
-	    " %s { %s timeout %llus }", set, canon,
+	/* A timeout cannot be changed by adding again: delete first, in
+	 * the same buffer - one transaction, so the target is never out
+	 * of the set between the two, and a failed add keeps the old. */
+	char cmd2[512];
+	int at = 0;
+	if (element_expires(nft, set, canon) >= 0)
+		at = snprintf(cmd2, sizeof cmd2, "delete element inet "
+		    LW_NFT_TABLE " %s { %s }\n", set, canon);
+	snprintf(cmd2 + at, sizeof cmd2 - (size_t)at, "add element inet "
+	    LW_NFT_TABLE " %s { %s timeout %llus }", set, canon,
 	    (unsigned long long)timeout_s);
-	if (!run(nft, cmd, err, errlen))
+	if (!run(nft, cmd2, err, errlen))
 		return false;
 	if (element_expires(nft, set, canon) < 0) {
 		snprintf(err, errlen, "nft: %s not in %s after adding it",

@@ -47,6 +47,8 @@ static struct lw_audit *shared_log(const char *dir)
 {
 	size_t len = strlen(dir);
 
+	while (len > 1 && dir[len - 1] == '/')	/* "dir/" is "dir" */
+		len--;
 	for (struct lw_audit *a = open_logs; a; a = a->next)
 		if (a->path && strncmp(a->path, dir, len) == 0 &&
 		    strcmp(a->path + len, "/" LW_AUDIT_FILE) == 0) {
@@ -101,7 +103,10 @@ static struct lw_audit *audit_new(const char *dir, uint64_t max_bytes,
 		snprintf(err, errlen, "audit log: out of memory");
 		return NULL;
 	}
-	snprintf(a->path, len, "%s/%s", dir, LW_AUDIT_FILE);
+	size_t dirlen = strlen(dir);
+	while (dirlen > 1 && dir[dirlen - 1] == '/')
+		dirlen--;
+	snprintf(a->path, len, "%.*s/%s", (int)dirlen, dir, LW_AUDIT_FILE);
 	a->fd = open_log(a->path, &a->size);
 	if (a->fd < 0) {
 		snprintf(err, errlen, "%s: %s", a->path, strerror(errno));
@@ -161,7 +166,7 @@ void lw_audit_write(struct lw_audit *a, json_t *record)
 		if (w == (ssize_t)(n + 1))
 			a->size += n + 1;
 		else
-			a->failures++;
+			__atomic_add_fetch(&a->failures, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&a->lock);
 	free(line);
