@@ -114,6 +114,7 @@ uint64_t lw_action_log_add(struct lw_action_log *log,
 		log->next_id = r->id;
 	r->releasing = r->needs_restore = false;
 	r->retry_after_ns = 0;
+	r->release_tries = 0;
 	return r->id;
 }
 

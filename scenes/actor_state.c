@@ -62,6 +62,20 @@ static void remember(struct lw_actor *a, const struct lw_act_call *c,
 
 static struct lw_action_rec *rec_by_id(struct lw_actor *a, uint64_t id);
 
+/* A release that failed is tried again after 1 min, 2, 4 ... at most
+ * an hour: a device that keeps refusing is not asked every minute
+ * forever, and one that comes back is asked again soon enough. */
+static void retry_release_later(struct lw_actor *a, struct lw_action_rec *r)
+{
+	unsigned shift = r->release_tries < 6 ? r->release_tries : 6;
+	uint64_t wait = LW_ACTOR_RETRY_RELEASE_NS << shift;
+
+	if (wait > 3600ull * 1000000000ull)
+		wait = 3600ull * 1000000000ull;
+	r->release_tries++;
+	r->retry_after_ns = a->now_ns + wait;
+}
+
 /*
  * A release is saved at once when the action still had time left (a
  * restart must not put back what a person ended); one that ran out is
@@ -208,7 +222,7 @@ static void job_done(struct lw_actor *a, const struct lw_job_done *d)
 	}
 	else if (j->op == LW_JOB_RELEASE && rec) {	/* try again later */
 		rec->releasing = false;
-		rec->retry_after_ns = a->now_ns + LW_ACTOR_RETRY_RELEASE_NS;
+		retry_release_later(a, rec);
 	} else if (ok)
 		remember(a, &c, d->res.ref);
 	if (ok)
@@ -277,7 +291,7 @@ static void end_record(struct lw_actor *a, uint64_t id, const char *origin)
 	snprintf(ref, sizeof ref, "%s", r->ref);
 	if (strcmp(lw_actor_dispatch(a, &c, ref, detail, sizeof detail),
 	    "failed") == 0 && (r = rec_by_id(a, id)))
-		r->retry_after_ns = a->now_ns + LW_ACTOR_RETRY_RELEASE_NS;
+		retry_release_later(a, r);
 }
 
 /*

@@ -40,6 +40,7 @@ struct lw_action_rec {
 	/* Not saved: an expiry release is under way or failed lately; a
 	 * restart's check waits for room in a remote backend's queue. */
 	uint64_t retry_after_ns;
+	unsigned release_tries;	/* failed releases so far (backoff) */
 	bool	 releasing;
 	bool	 needs_restore;
 	bool	 verifying;	/* needs_restore came from verify_every */

@@ -860,6 +860,35 @@ static void test_restore_refuses_protected(void **state)
 	teardown_rig();
 }
 
+/* A device that keeps refusing a release is asked again after 1 min,
+ * then 2, 4 ...: not every minute forever. */
+static void test_release_backoff(void **state)
+{
+	(void)state;
+
+	setup_rig(20, 8, true);
+	assert_string_equal(submit(LW_REQ_LOCKDOWN, "198.51.100.97", NULL,
+	    true, T0, 60, NULL), "pending");
+	settle(T0);
+	script(4, LW_BE_FAIL, LW_BE_FAIL, LW_BE_FAIL, LW_BE_FAIL);
+	settle(T0 + 61 * SEC);			/* expired: release 1 fails */
+	settle(T0 + 61 * SEC);
+	assert_int_equal(calls("release"), 1);
+	settle(T0 + 122 * SEC);			/* +1 min: 2 */
+	settle(T0 + 122 * SEC);
+	assert_int_equal(calls("release"), 2);
+	settle(T0 + 200 * SEC);			/* not yet: 2 min wait */
+	settle(T0 + 200 * SEC);
+	assert_int_equal(calls("release"), 2);
+	settle(T0 + 243 * SEC);			/* +2 min: 3 */
+	settle(T0 + 243 * SEC);
+	assert_int_equal(calls("release"), 3);
+	settle(T0 + 400 * SEC);			/* not yet: 4 min wait */
+	settle(T0 + 400 * SEC);
+	assert_int_equal(calls("release"), 3);
+	teardown_rig();
+}
+
 /* The id in the scene event is the id actions.json keeps. */
 static void test_ids_agree(void **state)
 {
@@ -1013,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(test_release_while_pending),
 		cmocka_unit_test(test_restore_refuses_protected),
 		cmocka_unit_test(test_ids_agree),
+		cmocka_unit_test(test_release_backoff),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_hostile_state),
