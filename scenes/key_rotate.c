@@ -84,6 +84,21 @@ static bool prepare(struct rotation *rot)
 
 static void undo_store(struct rotation *rot, char *said, size_t saidlen);
 
+/* The store's write; an older version it destroyed is kept to report. */
+static enum key_status store_write(struct rotation *rot, uint64_t cas,
+    const char *text, size_t len, uint64_t *version, char *why,
+    size_t whylen)
+{
+	struct key_result *res = rot->res;
+
+	rot->ks->dropped = 0;
+	enum key_status st = rot->ks->ops->write(rot->ks, cas, text, len,
+	    version, &res->log, why, whylen);
+	if (rot->ks->dropped && res->ndropped < 2)
+		res->dropped[res->ndropped++] = rot->ks->dropped;
+	return st;
+}
+
 /* A write ended by shutdown: did it reach the store anyway?  Then it
  * is undone like a failed switch. */
 static void undo_if_landed(struct rotation *rot, char *said, size_t saidlen)
@@ -122,8 +137,8 @@ static bool write_new(struct rotation *rot)
 		return false;
 	}
 	rot->keylen = strlen(rot->key);
-	enum key_status st = rot->ks->ops->write(rot->ks, rot->current,
-	    rot->key, rot->keylen, &version, &rot->res->log, why, sizeof why);
+	enum key_status st = store_write(rot, rot->current, rot->key,
+	    rot->keylen, &version, why, sizeof why);
 	if (st == KEY_CONFLICT) {
 		fail(rot, "check-and-set conflict (%s): another writer changed "
 		    "the key meanwhile; the old key stays", why);
@@ -158,8 +173,8 @@ static void undo_store(struct rotation *rot, char *said, size_t saidlen)
 		    "put back: version %llu stays", (unsigned long long)failed);
 		return;
 	}
-	if (rot->ks->ops->write(rot->ks, failed, rot->old.text, rot->old.len,
-	    &version, &res->log, why, sizeof why) != KEY_OK) {
+	if (store_write(rot, failed, rot->old.text, rot->old.len, &version,
+	    why, sizeof why) != KEY_OK) {
 		snprintf(said + n, saidlen - n, "; putting the old key back "
 		    "failed too (%s): version %llu holds the new key", why,
 		    (unsigned long long)failed);

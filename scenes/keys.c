@@ -321,6 +321,42 @@ static void end_destroy(struct lw_keys *keys, struct key_result *res,
 	save_grace(keys);
 }
 
+/*
+ * Versions a write destroyed before their grace period ended (the file
+ * store keeps one previous version): out of keys.json, and a `destroy`
+ * event and audit record each, as if their destruction had come due.
+ */
+static void report_dropped(struct lw_keys *keys, const struct key_result *res)
+{
+	const struct key_conf *kc = &keys->slots[res->job.key].conf;
+
+	for (unsigned i = 0; i < res->ndropped && i < 2; i++) {
+		uint64_t version = res->dropped[i];
+		struct key_pending *p = key_grace_find(&keys->grace, kc->name,
+		    version);
+		if (p) {
+			key_grace_remove(&keys->grace, p);
+			save_grace(keys);
+		}
+		struct key_result *d = calloc(1, sizeof *d);
+		if (!d)
+			continue;
+		d->job = res->job;
+		d->job.step = KEY_STEP_DESTROY;
+		d->job.version = version;
+		d->ok = true;
+		d->version = version;
+		snprintf(d->detail, sizeof d->detail, "version %llu destroyed "
+		    "early: the file store keeps one previous version, and a "
+		    "newer write replaced it", (unsigned long long)version);
+		keys->destroyed++;
+		json_t *ev = result_event(keys, d);
+		audit(keys, ev, d);
+		publish(keys, ev);
+		free(d);
+	}
+}
+
 static void take_result(struct lw_keys *keys, struct key_result *res,
     uint64_t now_ns)
 {
@@ -345,6 +381,7 @@ static void take_result(struct lw_keys *keys, struct key_result *res,
 	json_t *ev = result_event(keys, res);
 	audit(keys, ev, res);
 	publish(keys, ev);
+	report_dropped(keys, res);
 }
 
 /* Queue the destruction of every version whose grace period ended. */

@@ -174,6 +174,8 @@ struct keystore {
 	const struct keystore_ops *ops;
 	const struct key_conf *kc;
 	void	*priv;
+	uint64_t dropped;	/* write: an older version it destroyed to
+				 * make room (file store), 0: none */
 };
 
 extern const struct keystore_ops keystore_vault_ops;
@@ -217,6 +219,8 @@ struct key_result {
 	unsigned nsuperseded;
 	char	 fingerprint[LW_KEY_FP_LEN];	/* of the new key, on success */
 	bool	 interrupted;		/* by shutdown: failed, old key kept */
+	uint64_t dropped[2];		/* older versions a write destroyed */
+	unsigned ndropped;
 	char	 detail[768];
 	struct key_log log;
 };
