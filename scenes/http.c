@@ -19,6 +19,7 @@ struct lw_http {
 	struct lw_http_opts opts;
 	char	*ca_file;
 	const int *abort;	/* lw_http_set_abort */
+	CURLM	*multi;		/* with an abort flag: see perform() */
 };
 
 struct sink {
@@ -66,6 +67,8 @@ void lw_http_free(struct lw_http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->curl);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
 	free(h->ca_file);
 	free(h);
 }
@@ -86,6 +89,8 @@ static int check_abort(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 void lw_http_set_abort(struct lw_http *h, const int *flag)
 {
 	h->abort = flag;
+	if (flag && !h->multi)
+		h->multi = curl_multi_init();	/* NULL: easy_perform */
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, check_abort);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)(uintptr_t)
 	    flag);
@@ -134,6 +139,42 @@ static size_t header_write(char *data, size_t size, size_t nmemb, void *ctx)
 		s->len = 0;
 	}
 	return sink_write(data, size, nmemb, ctx) == n || s->overflow ? n : 0;
+}
+
+/*
+ * curl_easy_perform, but with an abort flag in steps of 100 ms: curl's
+ * own wait for a quiet peer is a second, between two calls of the
+ * progress callback, which is too slow for a shutdown.
+ */
+static CURLcode perform(struct lw_http *h)
+{
+	CURLcode rc = CURLE_OK;
+
+	if (!h->abort || !h->multi)
+		return curl_easy_perform(h->curl);
+	if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	for (;;) {
+		int running = 0, left;
+		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running) {
+			CURLMsg *msg;
+			while ((msg = curl_multi_info_read(h->multi, &left)))
+				if (msg->msg == CURLMSG_DONE)
+					rc = msg->data.result;
+			break;
+		}
+		if (__atomic_load_n(h->abort, __ATOMIC_ACQUIRE)) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		curl_multi_poll(h->multi, NULL, 0, 100, NULL);
+	}
+	curl_multi_remove_handle(h->multi, h->curl);
+	return rc;
 }
 
 static double now_ms(void)
@@ -227,7 +268,7 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	set_request(h, req, headers, &body, &head);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, why);
 	double started = now_ms();
-	CURLcode rc = curl_easy_perform(h->curl);
+	CURLcode rc = perform(h);
 	resp->latency_ms = now_ms() - started;
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(headers);

@@ -264,6 +264,7 @@ def test_sigterm(lw, d, vault, hook):
     # The reload hook hangs 20 s after version 2 was written: SIGTERM
     # ends it, and the old key comes back as version 3.
     vault.put("ai/term1", {"api_key": "term1-old-key-still-in-force"})
+    hook.clear()                    # earlier tests' calls are no sign
     hook.fault("POST", "/reload", hang=20, times=1)
     took, out, state = sigterm_mid_rotation(
         lw, d, vault, hook, "term1", lambda: hook.seen("POST", "/reload"))
