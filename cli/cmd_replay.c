@@ -409,7 +409,11 @@ static int run_replay(const struct replay_opts *o, struct lw_config *cfg,
 	unsigned failed = replay_files(&sensor, nfiles, files, &progress, &run);
 	sensor.stats.wall_seconds = now_seconds() - started;
 	lw_progress_finish(&progress);
-	lw_keys_drain(engine.keys, lw_sensor_now(&sensor), KEYS_DRAIN_MS);
+	/* Rotations under way may finish, unless interrupted: then they
+	 * end now (failed, the old key kept).  None starts after this. */
+	lw_keys_drain_unless(engine.keys, lw_sensor_now(&sensor),
+	    KEYS_DRAIN_MS, &interrupted);
+	lw_keys_stop(engine.keys);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	char act_err[512];
 	bool acts_saved = finish_actions(engine.actor, lw_sensor_now(&sensor),

@@ -412,6 +412,9 @@ static int run(const struct run_opts *o, struct lw_config *cfg,
 
 	uint64_t received, dropped;
 	lw_live_stats(&live, &received, &dropped);
+	/* A rotation under way ends now (failed, the old key kept); one
+	 * asked for over MQTT from here on is refused: shutting down. */
+	lw_keys_stop(engine.keys);
 	lw_keys_drain(engine.keys, lw_sensor_now(&sensor), KEYS_DRAIN_MS);
 	lw_capturer_free(&capturer, lw_sensor_now(&sensor));
 	lw_actor_drain(engine.actor, DRAIN_MS);

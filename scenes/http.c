@@ -1,6 +1,7 @@
 /*
  * http.c - the HTTP(S) client of backends and key stores (http.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@ struct lw_http {
 	CURL	*curl;
 	struct lw_http_opts opts;
 	char	*ca_file;
+	const int *abort;	/* lw_http_set_abort */
+	CURLM	*multi;		/* with an abort flag: see perform() */
 };
 
 struct sink {
@@ -64,8 +67,34 @@ void lw_http_free(struct lw_http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->curl);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
 	free(h->ca_file);
 	free(h);
+}
+
+/* curl's progress callback: non-zero ends the transfer at once. */
+static int check_abort(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const int *flag = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+void lw_http_set_abort(struct lw_http *h, const int *flag)
+{
+	h->abort = flag;
+	if (flag && !h->multi)
+		h->multi = curl_multi_init();	/* NULL: easy_perform */
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, check_abort);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)(uintptr_t)
+	    flag);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, flag ? 0L : 1L);
 }
 
 void lw_http_reset_cookies(struct lw_http *h)
@@ -82,9 +111,16 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *ctx)
 		s->overflow = true;
 		return 0;	/* curl stops: CURLE_WRITE_ERROR */
 	}
-	char *grown = realloc(s->buf, s->len + n + 1);
+	/* Grown by copy, not realloc: the old block is wiped before it is
+	 * freed, so no copy of a key stays behind in the heap. */
+	char *grown = malloc(s->len + n + 1);
 	if (!grown)
 		return 0;
+	if (s->buf) {
+		memcpy(grown, s->buf, s->len);
+		explicit_bzero(s->buf, s->len + 1);
+		free(s->buf);
+	}
 	s->buf = grown;
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
@@ -98,9 +134,47 @@ static size_t header_write(char *data, size_t size, size_t nmemb, void *ctx)
 	struct sink *s = ctx;
 	size_t n = size * nmemb;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0 && s->buf) {
+		explicit_bzero(s->buf, s->len + 1);
 		s->len = 0;
+	}
 	return sink_write(data, size, nmemb, ctx) == n || s->overflow ? n : 0;
+}
+
+/*
+ * curl_easy_perform, but with an abort flag in steps of 100 ms: curl's
+ * own wait for a quiet peer is a second, between two calls of the
+ * progress callback, which is too slow for a shutdown.
+ */
+static CURLcode perform(struct lw_http *h)
+{
+	CURLcode rc = CURLE_OK;
+
+	if (!h->abort || !h->multi)
+		return curl_easy_perform(h->curl);
+	if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	for (;;) {
+		int running = 0, left;
+		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running) {
+			CURLMsg *msg;
+			while ((msg = curl_multi_info_read(h->multi, &left)))
+				if (msg->msg == CURLMSG_DONE)
+					rc = msg->data.result;
+			break;
+		}
+		if (__atomic_load_n(h->abort, __ATOMIC_ACQUIRE)) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		curl_multi_poll(h->multi, NULL, 0, 100, NULL);
+	}
+	curl_multi_remove_handle(h->multi, h->curl);
+	return rc;
 }
 
 static double now_ms(void)
@@ -194,7 +268,7 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	set_request(h, req, headers, &body, &head);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, why);
 	double started = now_ms();
-	CURLcode rc = curl_easy_perform(h->curl);
+	CURLcode rc = perform(h);
 	resp->latency_ms = now_ms() - started;
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(headers);
@@ -205,9 +279,11 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 	if (rc != CURLE_OK) {
 		resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		resp->tls_error = is_tls_error(rc);
+		resp->aborted = rc == CURLE_ABORTED_BY_CALLBACK;
 		/* curl's own words say which certificate check failed */
 		snprintf(resp->error, sizeof resp->error, "%s",
 		    body.overflow ? "reply larger than 1 MiB" :
+		    resp->aborted ? "aborted" :
 		    why[0] ? why : curl_easy_strerror(rc));
 		resp->status = 0;
 		return false;
@@ -218,6 +294,10 @@ bool lw_http_do(struct lw_http *h, const struct lw_http_req *req,
 
 void lw_http_resp_free(struct lw_http_resp *resp)
 {
+	if (resp->body)
+		explicit_bzero(resp->body, resp->len);
+	if (resp->headers)
+		explicit_bzero(resp->headers, resp->headers_len);
 	free(resp->body);
 	free(resp->headers);
 	resp->body = resp->headers = NULL;

@@ -11,14 +11,19 @@
 
 #include "keys_int.h"
 
-struct lw_http *key_http_new(const struct key_http_conf *hc)
+struct lw_http *key_http_new(const struct key_conf *kc,
+    const struct key_http_conf *hc)
 {
 	struct lw_http_opts opts = {
 		.ca_file = hc->ca_file[0] ? hc->ca_file : NULL,
 		.insecure = hc->insecure,
 		.timeout_ms = hc->timeout_ms,
 	};
-	return lw_http_new(&opts);
+	struct lw_http *h = lw_http_new(&opts);
+
+	if (h && kc->abort)	/* shutdown ends a request under way */
+		lw_http_set_abort(h, &kc->abort->now);
+	return h;
 }
 
 void key_resp_wipe(struct lw_http_resp *resp)
@@ -44,6 +49,7 @@ void key_log_add(struct key_log *log, const char *method, const char *path,
     const struct lw_http_resp *resp)
 {
 	log->last_status = resp->status;
+	log->aborted |= resp->aborted;
 	log->latency_ms += resp->latency_ms;
 	if (log->n == KEY_LOG_MAX) {
 		log->dropped++;
@@ -59,6 +65,7 @@ void key_log_add(struct key_log *log, const char *method, const char *path,
 	else
 		snprintf(log->req[log->n], sizeof log->req[0], "%s %.*s: %s",
 		    method, (int)(plen > 120 ? 120 : plen), path,
-		    resp->timed_out ? "timed out" : "no reply");
+		    resp->timed_out ? "timed out" : resp->aborted ?
+		    "aborted" : "no reply");
 	log->n++;
 }

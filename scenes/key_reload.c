@@ -62,7 +62,7 @@ bool key_reload_call(const struct key_conf *kc, uint64_t version,
 	    "store", key_store_name(kc), "version", (json_int_t)version,
 	    "fingerprint", fp);
 	char *body = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	struct lw_http *http = key_http_new(&kc->reload);
+	struct lw_http *http = key_http_new(kc, &kc->reload);
 	struct lw_http_resp resp = { 0 };
 	bool ok = false;
 

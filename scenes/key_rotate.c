@@ -18,6 +18,12 @@
  * the newest version, so the old key stays in force everywhere; the
  * abandoned version is destroyed when the grace period ends.  On
  * success the replaced version V is destroyed when it ends.
+ *
+ * Shutdown (key_abort) ends the request under way at once and starts no
+ * new step: it is a failure like any other, so what was written is
+ * undone (the undo gets KEY_UNDO_MS), and the result says "interrupted
+ * by shutdown".  A write ended half way may have reached the store: it
+ * is read back, and undone when it did.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +82,49 @@ static bool prepare(struct rotation *rot)
 	return true;
 }
 
+static void undo_store(struct rotation *rot, char *said, size_t saidlen);
+
+/* The store's write; an older version it destroyed is kept to report. */
+static enum key_status store_write(struct rotation *rot, uint64_t cas,
+    const char *text, size_t len, uint64_t *version, char *why,
+    size_t whylen)
+{
+	struct key_result *res = rot->res;
+
+	rot->ks->dropped = 0;
+	enum key_status st = rot->ks->ops->write(rot->ks, cas, text, len,
+	    version, &res->log, why, whylen);
+	if (rot->ks->dropped && res->ndropped < 2)
+		res->dropped[res->ndropped++] = rot->ks->dropped;
+	return st;
+}
+
+/* A write ended by shutdown: did it reach the store anyway?  Then it
+ * is undone like a failed switch. */
+static void undo_if_landed(struct rotation *rot, char *said, size_t saidlen)
+{
+	struct key_value now = { 0 };
+	uint64_t version = 0;
+	char why[512] = "";
+	size_t n = strlen(said);
+
+	key_abort_undo(rot->kc->abort);
+	if (rot->ks->ops->current(rot->ks, &version, &now, &rot->res->log,
+	    why, sizeof why) != KEY_OK)
+		snprintf(said + n, saidlen - n, "; reading it back failed "
+		    "(%s): check version %llu by hand", why,
+		    (unsigned long long)(rot->current + 1));
+	else if (version == rot->current + 1 && now.set &&
+	    now.len == rot->keylen && memcmp(now.text, rot->key,
+	    rot->keylen) == 0) {
+		rot->res->version = version;
+		snprintf(said + n, saidlen - n, "; it reached the store");
+		undo_store(rot, said, saidlen);
+	} else
+		snprintf(said + n, saidlen - n, "; the old key stays");
+	key_value_wipe(&now);
+}
+
 /* Step 2: a new key as version V+1. */
 static bool write_new(struct rotation *rot)
 {
@@ -88,11 +137,18 @@ static bool write_new(struct rotation *rot)
 		return false;
 	}
 	rot->keylen = strlen(rot->key);
-	enum key_status st = rot->ks->ops->write(rot->ks, rot->current,
-	    rot->key, rot->keylen, &version, &rot->res->log, why, sizeof why);
+	enum key_status st = store_write(rot, rot->current, rot->key,
+	    rot->keylen, &version, why, sizeof why);
 	if (st == KEY_CONFLICT) {
 		fail(rot, "check-and-set conflict (%s): another writer changed "
 		    "the key meanwhile; the old key stays", why);
+		return false;
+	}
+	if (st != KEY_OK && rot->res->log.aborted) {
+		char said[768];
+		snprintf(said, sizeof said, "writing the new version: %s", why);
+		undo_if_landed(rot, said, sizeof said);
+		fail(rot, "%s", said);
 		return false;
 	}
 	if (st != KEY_OK) {
@@ -117,8 +173,8 @@ static void undo_store(struct rotation *rot, char *said, size_t saidlen)
 		    "put back: version %llu stays", (unsigned long long)failed);
 		return;
 	}
-	if (rot->ks->ops->write(rot->ks, failed, rot->old.text, rot->old.len,
-	    &version, &res->log, why, sizeof why) != KEY_OK) {
+	if (store_write(rot, failed, rot->old.text, rot->old.len, &version,
+	    why, sizeof why) != KEY_OK) {
 		snprintf(said + n, saidlen - n, "; putting the old key back "
 		    "failed too (%s): version %llu holds the new key", why,
 		    (unsigned long long)failed);
@@ -150,14 +206,19 @@ static bool switch_over(struct rotation *rot)
 {
 	const struct key_conf *kc = rot->kc;
 	char why[512] = "", said[768];
+	bool router_touched = false;
 
 	rot->res->fingerprint[0] = '\0';
 	char fp[LW_KEY_FP_LEN];
 	lw_key_fingerprint(rot->key, rot->keylen, fp);
-	if (kc->wireguard && !key_router_set(rot->router, rot->key,
-	    &rot->res->log, why, sizeof why))
+	if (key_abort_stopping(kc->abort))
+		snprintf(said, sizeof said, "stopped before the switch");
+	else if (kc->wireguard && !(router_touched = true, key_router_set(
+	    rot->router, rot->key, &rot->res->log, why, sizeof why)))
 		snprintf(said, sizeof said, "switching the router's peer: %s",
 		    why);
+	else if (kc->reload.url[0] && key_abort_stopping(kc->abort))
+		snprintf(said, sizeof said, "stopped before the reload hook");
 	else if (kc->reload.url[0] && !key_reload_call(kc, rot->res->version,
 	    fp, &rot->res->log, why, sizeof why))
 		snprintf(said, sizeof said, "%s", why);
@@ -167,7 +228,8 @@ static bool switch_over(struct rotation *rot)
 	}
 	/* Newest first: the router (even when its set failed half way),
 	 * then the store. */
-	if (kc->wireguard)
+	key_abort_undo(kc->abort);
+	if (router_touched)
 		undo_router(rot, said, sizeof said);
 	undo_store(rot, said, sizeof said);
 	fail(rot, "%s", said);
@@ -178,7 +240,13 @@ static void rotate(struct rotation *rot)
 {
 	struct key_result *res = rot->res;
 
-	if (!prepare(rot) || !write_new(rot) || !switch_over(rot))
+	if (!prepare(rot))
+		return;
+	if (key_abort_stopping(rot->kc->abort)) {
+		fail(rot, "stopped before the write; nothing changed");
+		return;
+	}
+	if (!write_new(rot) || !switch_over(rot))
 		return;
 	res->ok = true;
 	if (rot->current)
@@ -223,4 +291,19 @@ void key_run_job(const struct key_conf *kc, struct keystore *ks,
 	rotate(&rot);
 	key_router_free(rot.router);
 	explicit_bzero(&rot, sizeof rot);
+}
+
+/* A failure that shutdown caused says so first. */
+void key_mark_interrupted(const struct key_conf *kc, struct key_result *res)
+{
+	static const char said[] = "interrupted by shutdown: ";
+	size_t room = sizeof res->detail - sizeof said;	/* NUL counted */
+
+	if (res->ok || !(res->log.aborted || key_abort_stopping(kc->abort)))
+		return;
+	res->interrupted = true;
+	size_t len = strnlen(res->detail, room);
+	memmove(res->detail + sizeof said - 1, res->detail, len);
+	memcpy(res->detail, said, sizeof said - 1);
+	res->detail[sizeof said - 1 + len] = '\0';
 }

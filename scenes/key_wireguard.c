@@ -40,7 +40,7 @@ struct key_router *key_router_new(const struct key_conf *kc)
 	if (!r)
 		return NULL;
 	r->kc = kc;
-	if (!(r->http = key_http_new(&kc->router_http))) {
+	if (!(r->http = key_http_new(kc, &kc->router_http))) {
 		free(r);
 		return NULL;
 	}

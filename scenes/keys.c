@@ -11,6 +11,11 @@
  * and queues the destruction of those whose period ended by the sensor's
  * clock.  A failed destruction is tried again later (up to
  * KEY_GRACE_TRIES times), then left to a person with an event saying so.
+ *
+ * At exit lw_keys_stop() refuses new requests, fails the queued ones
+ * and ends the request under way at once (key_abort, keys_int.h), so a
+ * hung Vault or router never holds the process: the rotation fails as
+ * "interrupted by shutdown" and leaves the old key in force.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,7 +44,8 @@ struct lw_keys {
 	pthread_cond_t wake;		/* worker: a job came, or stop */
 	pthread_cond_t done;		/* drain: a result came */
 	pthread_t worker;
-	bool	 inited, started, stop;
+	bool	 inited, started, stop, worker_done;
+	struct key_abort abort;		/* shutdown's hold on requests */
 
 	struct key_slot *slots;
 	size_t	 n;
@@ -59,6 +65,56 @@ struct lw_keys {
 };
 
 static bool http_started;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- shutdown's hold on the worker's requests ---- */
+
+bool key_abort_stopping(struct key_abort *ab)
+{
+	if (!ab)
+		return false;
+	pthread_mutex_lock(&ab->lock);
+	bool stopping = ab->stopping;
+	pthread_mutex_unlock(&ab->lock);
+	return stopping;
+}
+
+void key_abort_undo(struct key_abort *ab)
+{
+	if (!ab)
+		return;
+	pthread_mutex_lock(&ab->lock);
+	ab->undo_until_ms = mono_ms() + KEY_UNDO_MS;
+	__atomic_store_n(&ab->now, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ab->lock);
+}
+
+/* Main thread, while stopping: end requests now unless an undo still
+ * has time.  Called again and again while waiting for the worker. */
+static void abort_arm(struct key_abort *ab)
+{
+	pthread_mutex_lock(&ab->lock);
+	if (ab->stopping && (!ab->undo_until_ms ||
+	    mono_ms() >= ab->undo_until_ms))
+		__atomic_store_n(&ab->now, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ab->lock);
+}
+
+/* Worker, after each job: the next one gets no undo time. */
+static void abort_job_done(struct key_abort *ab)
+{
+	pthread_mutex_lock(&ab->lock);
+	ab->undo_until_ms = 0;
+	if (ab->stopping)
+		__atomic_store_n(&ab->now, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ab->lock);
+}
 
 /* ---- the worker ---- */
 
@@ -99,12 +155,20 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&keys->lock);
 
 		struct key_slot *slot = &keys->slots[job.key];
-		if (res) {
+		if (res && key_abort_stopping(&keys->abort)) {
+			memset(res, 0, sizeof *res);
+			res->job = job;
+			snprintf(res->detail, sizeof res->detail, "not started; "
+			    "nothing changed");
+		} else if (res) {
 			memset(res, 0, sizeof *res);
 			res->job = job;
 			if (open_store(slot, res))
 				key_run_job(&slot->conf, &slot->store, &job, res);
 		}
+		if (res)
+			key_mark_interrupted(&slot->conf, res);
+		abort_job_done(&keys->abort);
 
 		pthread_mutex_lock(&keys->lock);
 		keys->running--;
@@ -117,6 +181,8 @@ static void *worker_main(void *arg)
 		}
 		pthread_cond_broadcast(&keys->done);
 	}
+	keys->worker_done = true;
+	pthread_cond_broadcast(&keys->done);
 	pthread_mutex_unlock(&keys->lock);
 	free(res);
 	return NULL;
@@ -240,6 +306,8 @@ static void end_destroy(struct lw_keys *keys, struct key_result *res,
 	if (!p)
 		return;
 	p->queued = false;
+	if (res->interrupted)
+		return;		/* not an attempt: tried again next start */
 	if (!res->ok && ++p->attempts < KEY_GRACE_TRIES) {
 		p->next_ns = now_ns + (RETRY_BASE_NS << p->attempts);
 		return;
@@ -251,6 +319,42 @@ static void end_destroy(struct lw_keys *keys, struct key_result *res,
 	}
 	key_grace_remove(&keys->grace, p);
 	save_grace(keys);
+}
+
+/*
+ * Versions a write destroyed before their grace period ended (the file
+ * store keeps one previous version): out of keys.json, and a `destroy`
+ * event and audit record each, as if their destruction had come due.
+ */
+static void report_dropped(struct lw_keys *keys, const struct key_result *res)
+{
+	const struct key_conf *kc = &keys->slots[res->job.key].conf;
+
+	for (unsigned i = 0; i < res->ndropped && i < 2; i++) {
+		uint64_t version = res->dropped[i];
+		struct key_pending *p = key_grace_find(&keys->grace, kc->name,
+		    version);
+		if (p) {
+			key_grace_remove(&keys->grace, p);
+			save_grace(keys);
+		}
+		struct key_result *d = calloc(1, sizeof *d);
+		if (!d)
+			continue;
+		d->job = res->job;
+		d->job.step = KEY_STEP_DESTROY;
+		d->job.version = version;
+		d->ok = true;
+		d->version = version;
+		snprintf(d->detail, sizeof d->detail, "version %llu destroyed "
+		    "early: the file store keeps one previous version, and a "
+		    "newer write replaced it", (unsigned long long)version);
+		keys->destroyed++;
+		json_t *ev = result_event(keys, d);
+		audit(keys, ev, d);
+		publish(keys, ev);
+		free(d);
+	}
 }
 
 static void take_result(struct lw_keys *keys, struct key_result *res,
@@ -277,11 +381,14 @@ static void take_result(struct lw_keys *keys, struct key_result *res,
 	json_t *ev = result_event(keys, res);
 	audit(keys, ev, res);
 	publish(keys, ev);
+	report_dropped(keys, res);
 }
 
 /* Queue the destruction of every version whose grace period ended. */
 static void queue_due(struct lw_keys *keys, uint64_t now_ns)
 {
+	if (key_abort_stopping(&keys->abort))
+		return;
 	for (size_t i = 0; i < keys->grace.n; i++) {
 		struct key_pending *p = &keys->grace.items[i];
 		if (p->queued || p->due_ns > now_ns || p->next_ns > now_ns)
@@ -344,20 +451,40 @@ static bool busy(struct lw_keys *keys)
 	return b;
 }
 
-static uint64_t mono_ms(void)
+void lw_keys_stop(struct lw_keys *keys)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (!keys || !keys->inited)
+		return;
+	pthread_mutex_lock(&keys->abort.lock);
+	keys->abort.stopping = true;
+	pthread_mutex_unlock(&keys->abort.lock);
+	abort_arm(&keys->abort);
 }
 
 void lw_keys_drain(struct lw_keys *keys, uint64_t now_ns, uint64_t timeout_ms)
 {
+	lw_keys_drain_unless(keys, now_ns, timeout_ms, NULL);
+}
+
+void lw_keys_drain_unless(struct lw_keys *keys, uint64_t now_ns,
+    uint64_t timeout_ms, const volatile sig_atomic_t *interrupted)
+{
+	bool stopped = false;
+
 	if (!keys)
 		return;
 	uint64_t end = mono_ms() + timeout_ms;
 	lw_keys_poll(keys, now_ns);
 	while (busy(keys) && mono_ms() < end) {
+		if (interrupted && *interrupted && !stopped) {
+			/* What is left gets its undo time, no more. */
+			lw_keys_stop(keys);
+			stopped = true;
+			if (end > mono_ms() + KEY_UNDO_MS + 500)
+				end = mono_ms() + KEY_UNDO_MS + 500;
+		}
+		if (keys->inited)
+			abort_arm(&keys->abort);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += 50 * 1000000;
@@ -397,6 +524,11 @@ const char *lw_keys_request(struct lw_keys *keys, const char *name,
 	detail[0] = '\0';
 	if (!keys || !keys->act)
 		return "dry-run";
+	if (key_abort_stopping(&keys->abort)) {
+		snprintf(detail, detaillen, "%s: shutting down", name ? name :
+		    "");
+		return "refused";
+	}
 	for (k = 0; name && k < keys->n; k++)
 		if (strcmp(keys->slots[k].conf.name, name) == 0)
 			break;
@@ -456,6 +588,7 @@ struct lw_keys *lw_keys_new(const struct lw_config *cfg,
 	pthread_mutex_init(&keys->lock, NULL);
 	pthread_cond_init(&keys->wake, NULL);
 	pthread_cond_init(&keys->done, NULL);
+	pthread_mutex_init(&keys->abort.lock, NULL);
 	keys->inited = true;
 	keys->act = act;
 	keys->writer = writer;
@@ -463,6 +596,8 @@ struct lw_keys *lw_keys_new(const struct lw_config *cfg,
 	for (size_t i = 0; i < cfg->nkeys; i++)
 		key_conf_read(cfg, i, vault, &keys->slots[keys->n++].conf,
 		    &diag);
+	for (size_t i = 0; i < keys->n; i++)
+		keys->slots[i].conf.abort = &keys->abort;
 	if (diag.count) {
 		snprintf(err, errlen, "%s", diag.msgs[0]);
 		goto fail;
@@ -496,13 +631,30 @@ void lw_keys_free(struct lw_keys *keys)
 	if (!keys)
 		return;
 	if (keys->started) {
+		/* A job under way ends now (its undo within KEY_UNDO_MS). */
+		lw_keys_stop(keys);
 		pthread_mutex_lock(&keys->lock);
 		keys->stop = true;
 		pthread_cond_signal(&keys->wake);
+		while (!keys->worker_done) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 50 * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&keys->done, &keys->lock,
+			    &until);
+			pthread_mutex_unlock(&keys->lock);
+			abort_arm(&keys->abort);
+			pthread_mutex_lock(&keys->lock);
+		}
 		pthread_mutex_unlock(&keys->lock);
 		pthread_join(keys->worker, NULL);
 	}
 	if (keys->inited) {
+		pthread_mutex_destroy(&keys->abort.lock);
 		pthread_mutex_destroy(&keys->lock);
 		pthread_cond_destroy(&keys->wake);
 		pthread_cond_destroy(&keys->done);

@@ -11,6 +11,7 @@
 #ifndef LABWARDEN_KEYS_INT_H
 #define LABWARDEN_KEYS_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,26 @@
 #define KEY_PATH_MAX	4096
 #define KEY_URL_MAX	1024
 #define KEY_LOG_MAX	16		/* requests recorded per job */
+#define KEY_UNDO_MS	1000		/* an undo's time once stopping */
+
+/*
+ * Shutdown's hold on the worker's requests (keys.c).  Once stopping, no
+ * new step starts and `now` is set, which ends every transfer under way
+ * at once (lw_http_set_abort); an undo that must put the old key back
+ * first clears it for KEY_UNDO_MS (key_abort_undo), after which the
+ * main thread sets it again.
+ */
+struct key_abort {
+	pthread_mutex_t lock;
+	int	 now;			/* read by curl's callback, atomically */
+	bool	 stopping;
+	uint64_t undo_until_ms;		/* 0: no undo running */
+};
+
+/* Shutdown asked (NULL: never). */
+bool	 key_abort_stopping(struct key_abort *ab);
+/* Worker: the undo's requests may run for KEY_UNDO_MS from now. */
+void	 key_abort_undo(struct key_abort *ab);
 
 /* A secret read at each use (a token file may be renewed meanwhile). */
 struct key_secret_src {
@@ -47,6 +68,7 @@ struct key_conf {
 	char	 name[64];
 	enum key_store_kind store;
 	struct lw_keygen gen;
+	struct key_abort *abort;	/* the rotator's; NULL: none */
 	uint64_t grace_ns;		/* old version valid this long */
 	uint64_t min_interval_ns;	/* between two rotations */
 
@@ -98,6 +120,7 @@ struct key_log {
 	char	 req[KEY_LOG_MAX][192];	/* "POST /v1/secret/data/ai/x 200 12ms" */
 	unsigned n;
 	unsigned dropped;
+	bool	 aborted;		/* a request ended by shutdown */
 	long	 last_status;
 	double	 latency_ms;
 };
@@ -110,8 +133,9 @@ void	 key_log_add(struct key_log *log, const char *method,
 void	 key_resp_wipe(struct lw_http_resp *resp);
 /* A string in a parsed reply overwritten (before the reply is freed). */
 void	 key_json_string_wipe(json_t *s);
-/* A client for hc (NULL when curl cannot start). */
-struct lw_http *key_http_new(const struct key_http_conf *hc);
+/* A client for hc, ended by kc's abort (NULL when curl cannot start). */
+struct lw_http *key_http_new(const struct key_conf *kc,
+	    const struct key_http_conf *hc);
 
 /* ---- stores ---- */
 
@@ -150,6 +174,8 @@ struct keystore {
 	const struct keystore_ops *ops;
 	const struct key_conf *kc;
 	void	*priv;
+	uint64_t dropped;	/* write: an older version it destroyed to
+				 * make room (file store), 0: none */
 };
 
 extern const struct keystore_ops keystore_vault_ops;
@@ -192,6 +218,9 @@ struct key_result {
 	uint64_t superseded[2];		/* to destroy when grace ends */
 	unsigned nsuperseded;
 	char	 fingerprint[LW_KEY_FP_LEN];	/* of the new key, on success */
+	bool	 interrupted;		/* by shutdown: failed, old key kept */
+	uint64_t dropped[2];		/* older versions a write destroyed */
+	unsigned ndropped;
 	char	 detail[768];
 	struct key_log log;
 };
@@ -199,6 +228,10 @@ struct key_result {
 /* Carry job out for kc with its opened store (worker thread). */
 void	 key_run_job(const struct key_conf *kc, struct keystore *ks,
 	    const struct key_job *job, struct key_result *res);
+/* A failed res that shutdown caused: interrupted, and the detail says
+ * "interrupted by shutdown" first. */
+void	 key_mark_interrupted(const struct key_conf *kc,
+	    struct key_result *res);
 
 /* ---- old versions waiting for their grace period to end ---- */
 

@@ -11,6 +11,12 @@
  * new one, never a part of either.  The old file is kept as PATH.prev
  * by a hard link made before the rename (same inode: no copy of the
  * key is written).  A key file found without PATH.meta is version 1.
+ *
+ * Only one previous version is kept: a rotation within its grace period
+ * overwrites and removes the older PATH.prev first and says so
+ * (keystore.dropped), so no key is left behind unshredded.  When
+ * PATH.meta cannot follow the new PATH, PATH.prev goes back over PATH:
+ * the old key and the old numbers agree again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -248,11 +254,23 @@ static enum key_status file_current(struct keystore *ks, uint64_t *version,
 	return ok ? KEY_OK : KEY_FAIL;
 }
 
-/* PATH.prev becomes the file PATH is now (a second name, no copy). */
-static bool keep_previous(const struct filestore *fs, char *why,
-    size_t whylen)
+static bool shred(const struct filestore *fs, char *why, size_t whylen);
+
+/*
+ * PATH.prev becomes the file PATH is now (a second name, no copy).  An
+ * older PATH.prev (version m->previous, still in its grace period) is
+ * overwritten and removed first; *dropped gets its version.
+ */
+static bool keep_previous(const struct filestore *fs, const struct meta *m,
+    uint64_t *dropped, char *why, size_t whylen)
 {
 	char tmp[KEY_PATH_MAX + 32];
+
+	if (exists(fs->prev)) {
+		if (!shred(fs, why, whylen))
+			return false;
+		*dropped = m->previous;
+	}
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", fs->prev);
 	unlink(tmp);
@@ -262,6 +280,50 @@ static bool keep_previous(const struct filestore *fs, char *why,
 		return false;
 	}
 	return true;
+}
+
+static void wipe_fd(int fd, off_t size)
+{
+	char zeros[512] = { 0 };
+
+	for (off_t done = 0; done < size; ) {
+		size_t n = (size_t)(size - done) < sizeof zeros ?
+		    (size_t)(size - done) : sizeof zeros;
+		if (pwrite(fd, zeros, n, done) != (ssize_t)n)
+			break;
+		done += (off_t)n;
+	}
+	(void)fsync(fd);
+}
+
+/*
+ * PATH.meta could not follow PATH (disk full...): PATH.prev, the old
+ * key, goes back over PATH (or the new PATH goes, when there was none)
+ * and the new key's bytes are overwritten.  why gets what happened.
+ */
+static void restore_previous(const struct filestore *fs, bool had,
+    char *why, size_t whylen)
+{
+	struct stat st;
+	size_t n = strlen(why);
+	int fd = open(fs->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK);
+	bool back = had ? rename(fs->prev, fs->path) == 0 :
+	    unlink(fs->path) == 0;
+
+	if (!back)
+		snprintf(why + n, whylen - n, "; putting the old key back "
+		    "failed too (%s): %s holds the new key, %s the old "
+		    "version", strerror(errno), fs->path, fs->meta);
+	else {
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			wipe_fd(fd, st.st_size);	/* no name left */
+		sync_dir(fs->dir);
+		snprintf(why + n, whylen - n, "; %s holds the old key again",
+		    fs->path);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 static enum key_status file_write(struct keystore *ks, uint64_t cas,
@@ -288,15 +350,17 @@ static enum key_status file_write(struct keystore *ks, uint64_t cas,
 		goto out;
 	}
 	bool had = exists(fs->path);
-	if (had && !keep_previous(fs, why, whylen))
+	if (had && !keep_previous(fs, &m, &ks->dropped, why, whylen))
 		goto out;
 	memcpy(text, value, len);
 	text[len] = '\n';
 	if (!replace_file(fs->path, fs->dir, text, len + 1, why, whylen))
 		goto out;
 	struct meta next = { cas + 1, had ? m.version : 0 };
-	if (!write_meta(fs, &next, why, whylen))
+	if (!write_meta(fs, &next, why, whylen)) {
+		restore_previous(fs, had, why, whylen);
 		goto out;
+	}
 	*version = next.version;
 	st = KEY_OK;
 out:
@@ -316,22 +380,13 @@ out:
 static bool shred(const struct filestore *fs, char *why, size_t whylen)
 {
 	struct stat st, cur;
-	char zeros[512] = { 0 };
 	const char *path = fs->prev;
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    !(stat(fs->path, &cur) == 0 &&
-	    cur.st_ino == st.st_ino && cur.st_dev == st.st_dev)) {
-		for (off_t done = 0; done < st.st_size; ) {
-			size_t n = (size_t)(st.st_size - done) < sizeof zeros ?
-			    (size_t)(st.st_size - done) : sizeof zeros;
-			if (!write_all(fd, zeros, n))
-				break;
-			done += (off_t)n;
-		}
-		(void)fsync(fd);
-	}
+	    cur.st_ino == st.st_ino && cur.st_dev == st.st_dev))
+		wipe_fd(fd, st.st_size);
 	if (fd >= 0)
 		close(fd);
 	if (unlink(path) != 0 && errno != ENOENT) {

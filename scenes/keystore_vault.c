@@ -253,7 +253,7 @@ static bool vault_open(struct keystore *ks, char *why, size_t whylen)
 {
 	struct vault *v = calloc(1, sizeof *v);
 
-	if (!v || !(v->http = key_http_new(&ks->kc->vault))) {
+	if (!v || !(v->http = key_http_new(ks->kc, &ks->kc->vault))) {
 		free(v);
 		snprintf(why, whylen, "Vault: cannot start an HTTP client");
 		return false;

@@ -7,7 +7,8 @@
  * set insecure (and said so in the log); a CA file replaces the system
  * store.  Every request has a total timeout; a reply body is kept up to
  * LW_HTTP_BODY_MAX and a longer one fails the request (a router does
- * not answer with megabytes).  Nothing here logs: the caller writes the
+ * not answer with megabytes).  Reply buffers are wiped before they are
+ * freed or grown (a reply may hold key material).  Nothing here logs: the caller writes the
  * audit record, and request summaries never hold credentials.
  */
 #ifndef LABWARDEN_HTTP_H
@@ -50,6 +51,7 @@ struct lw_http_resp {
 	char	 error[256];	/* transport error, "" on a reply */
 	bool	 tls_error;	/* the error was TLS: a certificate refused,
 				 * a handshake failed (not worth a retry) */
+	bool	 aborted;	/* ended by the abort flag (lw_http_set_abort) */
 };
 
 struct lw_http;
@@ -60,6 +62,12 @@ void	 lw_http_global_cleanup(void);
 
 struct lw_http *lw_http_new(const struct lw_http_opts *opts);
 void	 lw_http_free(struct lw_http *h);
+/*
+ * Requests end at once (error "aborted", resp->aborted) while *flag is
+ * not zero; flag is read atomically from curl's progress callback, so
+ * another thread may set it to stop a transfer under way.  NULL: never.
+ */
+void	 lw_http_set_abort(struct lw_http *h, const int *flag);
 /* Forget cookies (a new login). */
 void	 lw_http_reset_cookies(struct lw_http *h);
 /*

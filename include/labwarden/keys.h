@@ -27,6 +27,7 @@
 #ifndef LABWARDEN_KEYS_H
 #define LABWARDEN_KEYS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,8 +115,17 @@ bool	 lw_keys_check_config(const struct lw_config *cfg,
 struct lw_keys *lw_keys_new(const struct lw_config *cfg,
 	    struct lw_writer *writer, bool act, const char *state_dir,
 	    char *err, size_t errlen);
-/* Stops the worker (a request in progress finishes first). */
+/* Stops the worker: lw_keys_stop(), then waits for it (an undo under
+ * way gets its second, no more). */
 void	 lw_keys_free(struct lw_keys *keys);
+/*
+ * Shutting down: new requests are refused ("shutting down"), queued
+ * ones fail unstarted, and the request under way ends at once; its
+ * rotation fails "interrupted by shutdown" and leaves the old key in
+ * force (what it wrote is undone within a second).  Results still come
+ * through lw_keys_poll / lw_keys_drain.
+ */
+void	 lw_keys_stop(struct lw_keys *keys);
 /*
  * Ask for a rotation of key name on behalf of origin ("scene:NAME",
  * "cli", "mqtt").  Returns "pending" (queued), "dry-run", "refused"
@@ -132,6 +142,10 @@ void	 lw_keys_poll(struct lw_keys *keys, uint64_t now_ns);
 /* Poll until nothing is queued or due by now_ns, or timeout_ms. */
 void	 lw_keys_drain(struct lw_keys *keys, uint64_t now_ns,
 	    uint64_t timeout_ms);
+/* The same, but once *interrupted is set (a signal handler's flag)
+ * lw_keys_stop() and wait only for what is left to end. */
+void	 lw_keys_drain_unless(struct lw_keys *keys, uint64_t now_ns,
+	    uint64_t timeout_ms, const volatile sig_atomic_t *interrupted);
 /* The configured key names, in configuration order (for MQTT). */
 size_t	 lw_keys_count(const struct lw_keys *keys);
 const char *lw_keys_name(const struct lw_keys *keys, size_t i);

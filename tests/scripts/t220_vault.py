@@ -12,17 +12,25 @@ test CA, the token in X-Vault-Token, check-and-set, metadata, destroy).
   destroyed once the grace period has passed in packet time (one capture
   longer than the grace; and two captures, with the wait kept in
   keys.json between them);
-- `labwarden check` names mistakes in vault: and keys: by file:line:col.
+- `labwarden check` names mistakes in vault: and keys: by file:line:col;
+- SIGTERM during a rotation (replay --act --speed 1): the hung request
+  is abandoned and the process exits within 2 s; a hook that hangs
+  after the write gets the old key written back, a write that hangs
+  leaves the old version current; the key_rotation event and the audit
+  record say failed, "interrupted by shutdown".
 
 usage: t220_vault.py LABWARDEN
 """
 import hashlib
 import hmac
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
-from lwtest import check, finish, run
+from lwtest import check, finish, run, sanitizer_report
 import lwkeys
 
 HMAC_SECRET = "reload-hook-shared-secret"
@@ -216,6 +224,91 @@ def test_grace_in_replay(lw, d, vault, hook):
           "Vault: version 1 destroyed; keys.json empty")
 
 
+def sigterm_mid_rotation(lw, d, vault, hook, key, hung):
+    """replay --act --speed 1 of a 30 s capture whose first packet
+    rotates key; SIGTERM once `hung` (a fake's request list) shows the
+    rotation stuck in its hanging request.  (seconds to exit, stdout)."""
+    state = os.path.join(d, "state-term")
+    os.makedirs(state, exist_ok=True)
+    cfg = config(d, vault, hook, {key: ""}, state="state-term")
+    rules, pcap = os.path.join(d, "term.yaml"), os.path.join(d, "term.pcap")
+    lwkeys.write_rules(rules, key)
+    mac = bytes.fromhex("3c22fb0000" + key[-1].rjust(2, "3"))  # a new one
+    lwkeys.write_pcap(pcap, lwkeys.START, 30, mac)
+    proc = subprocess.Popen([lw, "replay", "--act", "--speed", "1", "-c",
+                             cfg, "-r", rules, "--state", state, "--emit",
+                             "key_rotation", pcap], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not hung() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)                 # well inside the hanging request
+    check(hung() and proc.poll() is None,
+          f"{key}: the rotation reached the hanging request")
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    took = time.monotonic() - sent
+    bad = sanitizer_report(err)
+    check(bad is None, f"{key}: no sanitizer report ({bad})")
+    check("interrupted" in err, f"{key}: replay says it was interrupted "
+          f"[{err.strip()[-200:]}]")
+    return took, out, state
+
+
+def test_sigterm(lw, d, vault, hook):
+    # The reload hook hangs 20 s after version 2 was written: SIGTERM
+    # ends it, and the old key comes back as version 3.
+    vault.put("ai/term1", {"api_key": "term1-old-key-still-in-force"})
+    hook.clear()                    # earlier tests' calls are no sign
+    hook.fault("POST", "/reload", hang=20, times=1)
+    took, out, state = sigterm_mid_rotation(
+        lw, d, vault, hook, "term1", lambda: hook.seen("POST", "/reload"))
+    check(took < 2.0, f"term1: SIGTERM with the hook hanging: exit in "
+          f"{took:.2f} s (< 2 s)")
+    check(vault.version("ai/term1") == 3 and
+          vault.value("ai/term1", "api_key") ==
+          "term1-old-key-still-in-force",
+          f"term1: the old key is current again (version "
+          f"{vault.version('ai/term1')})")
+    evs = lwkeys.events(out)
+    check(len(evs) == 1 and evs[0]["status"] == "failed" and
+          evs[0]["detail"].startswith("interrupted by shutdown") and
+          "version 3 puts the old key back" in evs[0]["detail"],
+          f"term1: key_rotation failed, interrupted by shutdown, old key "
+          f"back: {evs}")
+    recs = [r for r in lwkeys.audit_records(state)
+            if r.get("key") == "term1"]
+    check(recs and recs[-1]["status"] == "failed" and
+          "interrupted by shutdown" in recs[-1]["detail"],
+          "term1: the audit record says failed, interrupted by shutdown")
+
+    # Vault hangs on the write itself: nothing becomes current.
+    vault.put("ai/term2", {"api_key": "term2-old-key-still-in-force"})
+    vault.fault("POST", "/v1/secret/data/ai/term2", hang=20, times=1)
+    hook.clear()
+    took, out, state = sigterm_mid_rotation(
+        lw, d, vault, hook, "term2",
+        lambda: vault.seen("POST", "/v1/secret/data/ai/term2"))
+    check(took < 2.0, f"term2: SIGTERM with Vault's write hanging: exit "
+          f"in {took:.2f} s (< 2 s)")
+    check(vault.version("ai/term2") == 1 and
+          vault.value("ai/term2", "api_key") ==
+          "term2-old-key-still-in-force",
+          "term2: version 1, the old key, stays current")
+    check(not hook.seen(), "term2: no reload hook after an interrupted "
+          "write")
+    evs = lwkeys.events(out)
+    check(len(evs) == 1 and evs[0]["status"] == "failed" and
+          evs[0]["detail"].startswith("interrupted by shutdown") and
+          "old key stays" in evs[0]["detail"],
+          f"term2: key_rotation failed, interrupted by shutdown: {evs}")
+
+
 def test_check(lw, d):
     path = os.path.join(d, "broken.yaml")
     lwkeys.write(path, """vault:
@@ -250,6 +343,7 @@ def main():
             test_rotate(lw, d, vault, hook, cfg)
             test_failures(lw, d, vault, hook, cfg)
             test_grace_in_replay(lw, d, vault, hook)
+            test_sigterm(lw, d, vault, hook)
             test_check(lw, d)
             check(vault.violations == [], f"every request was one Vault "
                   f"takes: {vault.violations}")

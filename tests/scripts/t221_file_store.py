@@ -10,7 +10,12 @@
   the previous version;
 - in replay with --act, PATH.prev stays while the grace period runs in
   packet time and is gone once it has passed (two captures, the wait
-  kept in state_dir/keys.json).
+  kept in state_dir/keys.json);
+- a second rotation within the grace period overwrites the older
+  PATH.prev's bytes (a hard link taken before sees zeros) before it goes,
+  and says so: a `destroy` audit record, keys.json no longer waiting;
+- when PATH.meta cannot be written after PATH was replaced, PATH holds
+  the old key again, the numbers are unchanged and the rotation fails.
 
 usage: t221_file_store.py LABWARDEN
 """
@@ -146,6 +151,75 @@ def test_grace(lw, d, cfg):
     check(lwkeys.waiting(state) == [], "keys.json has nothing waiting")
 
 
+def rotate_with_meta_blocked(lw, cfg, key, path):
+    """`labwarden rotate KEY` with a directory where PATH.meta's temporary
+    file (PATH.meta.tmp.PID) goes: only the metadata write fails."""
+    blocker = []
+
+    def block():
+        blocker.append(f"{path}.meta.tmp.{os.getpid()}")
+        os.mkdir(blocker[-1])
+
+    res = subprocess.run([lw, "rotate", key, "-c", cfg], text=True,
+                         capture_output=True, timeout=60, preexec_fn=block)
+    for d in glob.glob(f"{path}.meta.tmp.*"):
+        os.rmdir(d)
+    return res
+
+
+def test_meta_fails(lw, d, cfg):
+    key = os.path.join(d, "keys", "meta.key")
+    rotate(lw, cfg, "meta")
+    rotate(lw, cfg, "meta")
+    old, meta_before = read(key), read(key + ".meta")
+    res = rotate_with_meta_blocked(lw, cfg, "meta", key)
+    check(res.returncode == 1 and "meta" in res.stderr and
+          "old key stays" in res.stderr,
+          f"the metadata write fails: exit 1, said [{res.stderr.strip()}]")
+    check(read(key) == old, "PATH holds the old key again")
+    check(read(key + ".meta") == meta_before,
+          f"PATH.meta still numbers the old key: {read(key + '.meta')}")
+    left = glob.glob(os.path.join(d, "keys", "meta.key*tmp*"))
+    check(left == [], f"no temporary files left: {left}")
+    res = rotate(lw, cfg, "meta")
+    check(res.returncode == 0 and read(key) != old and
+          json.loads(read(key + ".meta"))["version"] == 3,
+          "the next rotation works from the old numbers (version 3)")
+
+
+def test_second_in_grace(lw, d, cfg):
+    key = os.path.join(d, "keys", "early.key")
+    state = os.path.join(d, "state")
+    rotate(lw, cfg, "early")            # version 1
+    rotate(lw, cfg, "early")            # version 2; 1 waits an hour
+    v1 = read(key + ".prev")
+    check(("early", 1) in lwkeys.waiting(state), "version 1 waits")
+    spy = os.path.join(d, "spy")
+    os.link(key + ".prev", spy)         # the inode, whatever its name
+    res = rotate(lw, cfg, "early")      # version 3, within the grace
+    with open(spy, "rb") as f:
+        left = f.read()
+    os.unlink(spy)
+    check(res.returncode == 0 and len(left) == len(v1) and
+          left == b"\0" * len(v1),
+          f"version 1's bytes are overwritten before its file goes "
+          f"({left[:12]!r})")
+    with open(key + ".meta") as f:
+        meta = json.load(f)
+    check(meta == {"version": 3, "previous": 2} and
+          read(key + ".prev") != v1, f"PATH.prev is version 2: {meta}")
+    recs = [r for r in lwkeys.audit_records(state)
+            if r.get("key") == "early" and r.get("step") == "destroy"]
+    check(len(recs) == 1 and recs[0]["status"] == "done" and
+          recs[0]["version"] == 1 and "early" in recs[0]["detail"],
+          f"a destroy record says version 1 went early: {recs}")
+    check(("early", 1) not in lwkeys.waiting(state) and
+          ("early", 2) in lwkeys.waiting(state),
+          f"keys.json waits for version 2 only: {lwkeys.waiting(state)}")
+    check("early: destroy: version 1 destroyed early" in res.stdout,
+          f"rotate says version 1 was destroyed [{res.stdout.strip()}]")
+
+
 def main():
     lw = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="lw-t221-") as d:
@@ -156,10 +230,14 @@ keys:
   svc: { store: file, path: keys/svc.key, prefix: svc-, grace: 1h }
   hand: { store: file, path: keys/hand.key, prefix: svc- }
   grace: { store: file, path: keys/grace.key, prefix: svc-, grace: 1m }
+  meta: { store: file, path: keys/meta.key, prefix: svc-, grace: 1h }
+  early: { store: file, path: keys/early.key, prefix: svc-, grace: 1h }
 """)
         test_atomic(lw, d, cfg)
         test_hand_placed(lw, d, cfg)
         test_grace(lw, d, cfg)
+        test_meta_fails(lw, d, cfg)
+        test_second_in_grace(lw, d, cfg)
     finish()
 
 

@@ -6,7 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -296,6 +300,51 @@ static void test_vault_path_length(void **state)
 	    sizeof err));
 }
 
+/* Once stopping (exit), a request - from a scene, the CLI or MQTT - is
+ * refused as "shutting down" and nothing is started. */
+static void test_refused_when_stopping(void **state)
+{
+	char dir[64] = "/tmp/lw-test-keys-XXXXXX", path[128], text[256];
+	char err[512], detail[256];
+	struct lw_config cfg;
+	struct lw_diag diag;
+	struct stat st;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/labwarden.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "keys:\n  svc: { store: file, path: %s/svc.key }\n", dir);
+	fclose(f);
+	lw_config_defaults(&cfg);
+	lw_diag_init(&diag);
+	assert_true(lw_config_load(&cfg, path, &diag));
+	assert_true(lw_keys_check_config(&cfg, &diag));
+	struct lw_keys *keys = lw_keys_new(&cfg, NULL, true, dir, err,
+	    sizeof err);
+	assert_non_null(keys);
+
+	assert_string_equal(lw_keys_request(keys, "svc", "cli", 1, detail,
+	    sizeof detail), "pending");
+	lw_keys_drain(keys, 1, 10000);
+	snprintf(text, sizeof text, "%s/svc.key", dir);
+	assert_int_equal(stat(text, &st), 0);	/* rotated: version 1 */
+	lw_keys_stop(keys);
+	const char *status = lw_keys_request(keys, "svc", "mqtt",
+	    3600 * 1000000000ull, detail, sizeof detail);
+	assert_string_equal(status, "refused");
+	assert_string_equal(detail, "svc: shutting down");
+	lw_keys_drain(keys, 3600 * 1000000000ull, 1000);
+	snprintf(text, sizeof text, "%s/svc.key.prev", dir);
+	assert_int_not_equal(stat(text, &st), 0);	/* no second version */
+	lw_keys_free(keys);
+	lw_diag_free(&diag);
+	lw_config_free(&cfg);
+	snprintf(text, sizeof text, "rm -rf '%s'", dir);
+	assert_int_equal(system(text), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_vault_paths),
 		cmocka_unit_test(test_vault_paths_refused),
 		cmocka_unit_test(test_vault_path_length),
+		cmocka_unit_test(test_refused_when_stopping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
