@@ -316,17 +316,15 @@ static enum key_status read_version(struct keystore *ks, uint64_t version,
 	return KEY_OK;
 }
 
-static enum key_status vault_current(struct keystore *ks, uint64_t *version,
-    struct key_value *value, struct key_log *log, char *why, size_t whylen)
+/* The secret's current_version from its metadata (0: no secret yet). */
+static enum key_status meta_current(struct keystore *ks, uint64_t *version,
+    struct key_log *log, char *why, size_t whylen)
 {
-	struct vault *v = ks->priv;
 	char path[VAULT_URL_MAX];
 	json_t *doc;
 	bool found;
 
 	*version = 0;
-	json_decref(v->others);
-	v->others = json_object();
 	if (!api_path(&ks->kc->vpath, "metadata", path, sizeof path)) {
 		snprintf(why, whylen, "Vault: path too long");
 		return KEY_FAIL;
@@ -346,6 +344,19 @@ static enum key_status vault_current(struct keystore *ks, uint64_t *version,
 	}
 	*version = (uint64_t)json_integer_value(cur);
 	json_decref(doc);
+	return KEY_OK;
+}
+
+static enum key_status vault_current(struct keystore *ks, uint64_t *version,
+    struct key_value *value, struct key_log *log, char *why, size_t whylen)
+{
+	struct vault *v = ks->priv;
+
+	json_decref(v->others);
+	v->others = json_object();
+	enum key_status st = meta_current(ks, version, log, why, whylen);
+	if (st != KEY_OK)
+		return st;
 	/* Read the current version even without a wish for its value: a
 	 * write must keep the secret's other fields. */
 	return *version ? read_version(ks, *version, value, log, why,
@@ -501,6 +512,17 @@ static enum key_status vault_destroy(struct keystore *ks, uint64_t version,
 
 	if (!api_path(&ks->kc->vpath, "destroy", path, sizeof path)) {
 		snprintf(why, whylen, "Vault: path too long");
+		return KEY_FAIL;
+	}
+	/* Never the version in force: keys.json may be stale (the secret
+	 * deleted and made again, a rollback by hand). */
+	uint64_t current;
+	enum key_status st = meta_current(ks, &current, log, why, whylen);
+	if (st != KEY_OK)
+		return st;
+	if (current == version) {
+		snprintf(why, whylen, "Vault: version %llu is the current one: "
+		    "not destroyed", (unsigned long long)version);
 		return KEY_FAIL;
 	}
 	int n = snprintf(body, sizeof body, "{\"versions\":[%llu]}",

@@ -23,6 +23,7 @@ usage: t220_vault.py LABWARDEN
 """
 import hashlib
 import hmac
+import json
 import os
 import signal
 import subprocess
@@ -222,6 +223,32 @@ def test_grace_in_replay(lw, d, vault, hook):
           "destroyed at or after rotation + grace in packet time")
     check(vault.destroyed("ai/gh", 1) and lwkeys.waiting(state) == [],
           "Vault: version 1 destroyed; keys.json empty")
+
+    # A stale keys.json (edited, or the secret made anew) that waits to
+    # destroy the version in force: Vault's metadata wins, nothing goes.
+    vault.put("ai/rb", {"api_key": "rb-seeded-key-version-1"})
+    state = os.path.join(d, "state-rb")
+    os.makedirs(state)
+    cfg = config(d, vault, hook, {"rb": ""}, state="state-rb")
+    lwkeys.write_rules(rules, "rb")
+    mac = bytes.fromhex("3c22fb000003")
+    lwkeys.write_pcap(pcap, lwkeys.START, 30, mac)
+    replay(lw, cfg, rules, pcap, state)
+    keys_json = os.path.join(state, "keys.json")
+    with open(keys_json) as f:
+        doc = json.load(f)
+    for w in doc.get("waiting", []):
+        w["version"] = 2            # the current one
+    with open(keys_json, "w") as f:
+        json.dump(doc, f)
+    lwkeys.write_pcap(pcap, lwkeys.START + 40, 80, mac)
+    res = replay(lw, cfg, rules, pcap, state)
+    evs = [e for e in lwkeys.events(res.stdout) if e["step"] == "destroy"]
+    check(evs and all(e["status"] == "failed" and "current" in
+                      e.get("detail", "") for e in evs) and
+          not vault.destroyed("ai/rb", 2),
+          f"a stale wait on the version in force destroys nothing: "
+          f"{[(e['status'], e.get('detail')) for e in evs]}")
 
 
 def sigterm_mid_rotation(lw, d, vault, hook, key, hung):
