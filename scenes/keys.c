@@ -466,6 +466,21 @@ void lw_keys_drain(struct lw_keys *keys, uint64_t now_ns, uint64_t timeout_ms)
 	lw_keys_drain_unless(keys, now_ns, timeout_ms, NULL);
 }
 
+/* A deadline for pthread_cond_timedwait: 50 ms from now. */
+static struct timespec in_50ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += 50 * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+
 void lw_keys_drain_unless(struct lw_keys *keys, uint64_t now_ns,
     uint64_t timeout_ms, const volatile sig_atomic_t *interrupted)
 {
@@ -485,13 +500,7 @@ void lw_keys_drain_unless(struct lw_keys *keys, uint64_t now_ns,
 		}
 		if (keys->inited)
 			abort_arm(&keys->abort);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 50 * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
+		struct timespec until = in_50ms();
 		pthread_mutex_lock(&keys->lock);
 		if (keys->rcount == 0)
 			pthread_cond_timedwait(&keys->done, &keys->lock,
@@ -637,13 +646,7 @@ void lw_keys_free(struct lw_keys *keys)
 		keys->stop = true;
 		pthread_cond_signal(&keys->wake);
 		while (!keys->worker_done) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 50 * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
+			struct timespec until = in_50ms();
 			pthread_cond_timedwait(&keys->done, &keys->lock,
 			    &until);
 			pthread_mutex_unlock(&keys->lock);
