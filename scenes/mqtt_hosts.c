@@ -106,6 +106,15 @@ static bool macset_add(struct macset *s, const uint8_t *mac)
 	return false;
 }
 
+static bool macset_has(const struct macset *s, const uint8_t *mac)
+{
+	for (size_t i = mac_hash(mac) & s->mask; s->used[i];
+	    i = (i + 1) & s->mask)
+		if (memcmp(s->keys[i], mac, 6) == 0)
+			return true;
+	return false;
+}
+
 /* ---- choosing ---- */
 
 static void clear_host(struct lw_mqtt_hosts *h, size_t i, size_t base,
@@ -132,7 +141,7 @@ static bool take_slot(struct lw_mqtt_hosts *h, const uint8_t *mac)
 /* Free places go to a past run's hosts, then to the newest ones. */
 static void fill(struct lw_mqtt_hosts *h, const struct lw_inventory *inv)
 {
-	size_t room = h->conf->max_hosts - h->used, k = 0;
+	size_t room, k = 0;
 	struct macset seen;
 
 	if (!macset_init(&seen, h->conf->max_hosts + 1)) {
@@ -151,11 +160,14 @@ static void fill(struct lw_mqtt_hosts *h, const struct lw_inventory *inv)
 	}
 	room = h->conf->max_hosts - h->used;
 	uint8_t (*newest)[6] = room ? calloc(room, sizeof *newest) : NULL;
-	/* oldest to newest: the ring keeps the last 'room' candidates */
+	/* oldest to newest: the ring keeps the last 'room' candidates.
+	 * The set holds at most max_hosts published MACs: the walk only
+	 * looks up (inventory keys are unique), so a network of thousands
+	 * of devices never fills it. */
 	for (const struct lw_device *d = newest ? lw_table_oldest(&inv->devices)
 	    : NULL; d; d = lw_table_next_newer(&inv->devices, d)) {
 		const uint8_t *mac = lw_table_key(&inv->devices, d);
-		if (d->announced && !macset_add(&seen, mac))
+		if (d->announced && !macset_has(&seen, mac))
 			memcpy(newest[k++ % room], mac, 6);
 	}
 	for (size_t i = 0; i < k && i < room; i++)

@@ -748,6 +748,38 @@ static void test_hostile_names(void **state)
 	lw_table_clear(&inv.devices);
 }
 
+/* A network of far more devices than max_hosts: the choice stays
+ * bounded (the MAC set once filled up and its probe never ended). */
+static void test_hosts_many(void **state)
+{
+	const char *cap3[] = { "max_hosts", "3", NULL };
+	struct lw_inventory_caps caps = { 1024, 16, 16 };
+	struct lw_inventory big;
+	struct lw_mqtt_conf c;
+	struct lw_mqtt_hosts h;
+	struct recorder r = { 0 };
+	struct lw_oui oui = { 0 };
+	char err[128], mac[32];
+	uint64_t now = 3600 * LW_NS_PER_SEC;
+	(void)state;
+
+	assert_true(lw_inventory_init(&big, &caps, err, sizeof err));
+	for (int i = 0; i < 600; i++) {
+		snprintf(mac, sizeof mac, "02:00:00:00:%02x:%02x", i >> 8,
+		    i & 0xff);
+		add_device(&big, mac, NULL, now);
+	}
+	conf_with(&c, cap3);
+	assert_true(lw_mqtt_hosts_init(&h, &c));
+	lw_mqtt_hosts_sync(&h, &big, &oui, NULL, now, 0, record, &r);
+	assert_int_equal(h.used, 3);
+	assert_true(published(&r, "020000000257"));	/* the newest */
+	assert_false(published(&r, "020000000000"));
+	lw_mqtt_hosts_free(&h);
+	recorder_free(&r);
+	lw_inventory_free(&big);
+}
+
 /* Clears of forgotten hosts past the queue's bound spill into a second
  * list (kept in the saved topic list) and come back as the queue
  * empties; only past both bounds are they counted lost. */
@@ -804,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_clears_spill),
+		cmocka_unit_test(test_hosts_many),
 	};
 	return cmocka_run_group_tests(tests, inv_setup, inv_teardown);
 }
