@@ -24,7 +24,7 @@ struct lw_http {
 
 struct sink {
 	char	*buf;
-	size_t	 len, max;
+	size_t	 len, cap, max;	/* cap: bytes allocated */
 	bool	 overflow;
 };
 
@@ -112,16 +112,23 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *ctx)
 		return 0;	/* curl stops: CURLE_WRITE_ERROR */
 	}
 	/* Grown by copy, not realloc: the old block is wiped before it is
-	 * freed, so no copy of a key stays behind in the heap. */
-	char *grown = malloc(s->len + n + 1);
-	if (!grown)
-		return 0;
-	if (s->buf) {
-		memcpy(grown, s->buf, s->len);
-		explicit_bzero(s->buf, s->len + 1);
-		free(s->buf);
+	 * freed, so no copy of a key stays behind in the heap; doubled, so
+	 * a reply in many small chunks costs linear copying, not quadratic. */
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 1024;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		char *grown = malloc(cap);
+		if (!grown)
+			return 0;
+		if (s->buf) {
+			memcpy(grown, s->buf, s->len);
+			explicit_bzero(s->buf, s->cap);
+			free(s->buf);
+		}
+		s->buf = grown;
+		s->cap = cap;
 	}
-	s->buf = grown;
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
 	s->buf[s->len] = '\0';

@@ -396,8 +396,10 @@ static bool write_body(struct keystore *ks, uint64_t cas, const char *value,
     size_t len, char *body, size_t bodylen, size_t *blen)
 {
 	struct vault *v = ks->priv;
-	char *others = json_dumps(v->others ? v->others : json_object(),
+	json_t *none = v->others ? NULL : json_object();
+	char *others = json_dumps(v->others ? v->others : none,
 	    JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(none);
 	size_t o = 0;
 	bool ok = others != NULL;
 

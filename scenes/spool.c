@@ -234,7 +234,8 @@ static bool load_header(struct lw_spool *sp, uint64_t size, const char **why)
 	}
 	sp->base = get64(hdr + 8);
 	sp->head = get64(hdr + 16);
-	if (sp->head < sp->base || phys(sp, sp->head) > size) {
+	/* head - base, not phys(): a crafted header must not wrap the sum */
+	if (sp->head < sp->base || sp->head - sp->base > size - HDR_SIZE) {
 		*why = "its header points outside the file";
 		return false;
 	}

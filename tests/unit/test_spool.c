@@ -233,6 +233,24 @@ static int count_aside(void)
 	return n;
 }
 
+/* A file moved aside of exactly size bytes? */
+static bool aside_of_size(off_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[600];
+	struct stat st;
+	bool found = false;
+
+	while (!found && (e = readdir(d))) {
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		found = strstr(e->d_name, ".corrupt-") && stat(path, &st) == 0 &&
+		    st.st_size == size;
+	}
+	closedir(d);
+	return found;
+}
+
 static void test_not_a_spool(void **state)
 {
 	char err[256];
@@ -256,6 +274,20 @@ static void test_not_a_spool(void **state)
 	sp = lw_spool_open(dir, 1 << 20, err, sizeof err);
 	assert_non_null(sp);
 	assert_int_equal(lw_spool_pending(sp), 0);
+	lw_spool_close(sp, NULL, 0);
+
+	/* a head so far past base that header + (head - base) wraps to a
+	 * small number: refused, moved aside, not cut to a tiny file */
+	f = fopen(spool_path(), "wb");
+	fwrite("LWSPOOL1\0\0\0\0\0\0\0\0\xff\xff\xff\xff\xff\xff\xff\xff",
+	    1, HDR, f);
+	for (int i = 0; i < 40; i++)
+		fputc('x', f);
+	fclose(f);
+	sp = lw_spool_open(dir, 1 << 20, err, sizeof err);
+	assert_non_null(sp);
+	assert_int_equal(lw_spool_pending(sp), 0);
+	assert_true(aside_of_size(HDR + 40));	/* kept whole, aside */
 	lw_spool_close(sp, NULL, 0);
 	assert_false(lw_spool_open("/nonexistent/dir", 4096, err, sizeof err));
 	assert_non_null(strstr(err, "/nonexistent/dir"));
