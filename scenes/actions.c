@@ -90,13 +90,19 @@ struct lw_action_rec *lw_action_log_find(struct lw_action_log *log,
 }
 
 size_t lw_action_log_on(struct lw_action_log *log, const char *target,
-    struct lw_action_rec **out, size_t max)
+    const char *backend, struct lw_action_rec **out, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < log->n && n < max; i++)
-		if (lw_target_matches(&log->recs[i].target, target))
-			out[n++] = &log->recs[i];
+	for (size_t i = 0; i < log->n; i++) {
+		const struct lw_action_rec *r = &log->recs[i];
+		if ((backend && strcmp(r->backend, backend) != 0) ||
+		    !lw_target_matches(&r->target, target))
+			continue;
+		if (n < max)
+			out[n] = &log->recs[i];
+		n++;
+	}
 	return n;
 }
 

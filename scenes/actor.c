@@ -14,7 +14,7 @@
 #define DEFAULT_TIMEOUT_NS	(10ull * 1000000000ull)
 #define DEFAULT_RETRIES		3
 #define MAX_RETRIES		10
-#define RELEASE_MAX_RECS	8	/* records one release may end */
+#define RELEASE_MAX_RECS	64	/* records one release may end */
 
 uint64_t lw_actor_mono_ns(void)
 {
@@ -349,24 +349,23 @@ struct release_of {
 /* The records on target (at one backend, if named), copied: a done
  * release removes its record from the log. */
 static size_t records_on(struct lw_actor *a, const struct lw_act_req *req,
-    const char *target, struct release_of *rel)
+    const char *target, struct release_of *rel, size_t *more)
 {
 	struct lw_action_rec *recs[RELEASE_MAX_RECS];
-	size_t n = lw_action_log_on(a->log, target, recs, RELEASE_MAX_RECS);
-	size_t k = 0;
+	size_t all = lw_action_log_on(a->log, target, req->backend, recs,
+	    RELEASE_MAX_RECS);
+	size_t n = all < RELEASE_MAX_RECS ? all : RELEASE_MAX_RECS;
 
 	for (size_t i = 0; i < n; i++) {
-		if (req->backend && strcmp(recs[i]->backend, req->backend))
-			continue;
-		rel[k].id = recs[i]->id;
-		rel[k].kind = strcmp(recs[i]->action, "quarantine") == 0 ?
+		rel[i].id = recs[i]->id;
+		rel[i].kind = strcmp(recs[i]->action, "quarantine") == 0 ?
 		    LW_BLOCK_QUARANTINE : LW_BLOCK_LOCKDOWN;
-		snprintf(rel[k].backend, sizeof rel[k].backend, "%s",
+		snprintf(rel[i].backend, sizeof rel[i].backend, "%s",
 		    recs[i]->backend);
-		snprintf(rel[k].ref, sizeof rel[k].ref, "%s", recs[i]->ref);
-		k++;
+		snprintf(rel[i].ref, sizeof rel[i].ref, "%s", recs[i]->ref);
 	}
-	return k;
+	*more = all - n;
+	return n;
 }
 
 /* End every record on the target, through the backend that holds it;
@@ -377,7 +376,8 @@ static const char *submit_release(struct lw_actor *a,
 	struct release_of rel[RELEASE_MAX_RECS];
 	char detail[600] = "";
 	const char *status = "done";
-	size_t n = records_on(a, req, c->target.text, rel);
+	size_t more;
+	size_t n = records_on(a, req, c->target.text, rel, &more);
 
 	for (size_t i = 0; i < n; i++) {
 		struct lw_act_call rc = *c;
@@ -396,6 +396,11 @@ static const char *submit_release(struct lw_actor *a,
 		    detail, sizeof detail));
 		c->id = rc.id;
 		c->abe = rc.abe;
+	}
+	if (more) {	/* never "done" while some stay in force */
+		snprintf(detail, sizeof detail, "%zu more actions on %s: "
+		    "release it again", more, c->target.text);
+		status = "failed";
 	}
 	if (n) {
 		if (out && c->abe)

@@ -70,9 +70,10 @@ bool	 lw_target_matches(const struct lw_target *t, const char *text);
 /* The live record of action on target at backend, or NULL. */
 struct lw_action_rec *lw_action_log_find(struct lw_action_log *log,
 	    const char *action, const char *target, const char *backend);
-/* Records on target (text, MAC or IP), any action, into out; count. */
+/* Records on target (text, MAC or IP), any action, at backend (NULL:
+ * any), the first max into out; returns how many there are in all. */
 size_t	 lw_action_log_on(struct lw_action_log *log, const char *target,
-	    struct lw_action_rec **out, size_t max);
+	    const char *backend, struct lw_action_rec **out, size_t max);
 /* Add rec with a new id (returned); 0 when the log is full. */
 uint64_t lw_action_log_add(struct lw_action_log *log,
 	    const struct lw_action_rec *rec);

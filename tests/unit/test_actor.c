@@ -889,6 +889,43 @@ static void test_release_backoff(void **state)
 	teardown_rig();
 }
 
+/* A MAC with many addresses: one release of the MAC ends every action
+ * on it (it used to end the first 8 and still say done). */
+static void test_release_many_records(void **state)
+{
+	char ip[32];
+	(void)state;
+
+	setup_rig(100, 32, true);
+	for (int i = 0; i < 12; i++) {
+		struct lw_act_req req = { .op = LW_REQ_LOCKDOWN, .origin = "t",
+		    .automatic = true, .now_ns = T0, .for_ns = 600 * SEC };
+		snprintf(ip, sizeof ip, "198.51.100.%d", 100 + i);
+		snprintf(req.target.text, sizeof req.target.text, "%s", ip);
+		snprintf(req.target.ip, sizeof req.target.ip, "%s", ip);
+		snprintf(req.target.mac, sizeof req.target.mac,
+		    "02:00:00:00:00:aa");
+		json_t *o = json_object();
+		assert_string_equal(lw_actor_submit(rig.actor, &req, o),
+		    "pending");
+		json_decref(o);
+	}
+	assert_string_equal(submit(LW_REQ_QUARANTINE, "02:00:00:00:00:aa",
+	    "other", true, T0, 600, NULL), "pending");
+	settle(T0);
+	json_t *active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), 13);
+	json_decref(active);
+	assert_string_equal(submit(LW_REQ_RELEASE, "02:00:00:00:00:aa",
+	    NULL, false, T0 + SEC, 0, NULL), "pending");
+	settle(T0 + SEC);
+	assert_int_equal(calls("release"), 13);
+	active = lw_actor_active(rig.actor);
+	assert_int_equal(json_array_size(active), 0);
+	json_decref(active);
+	teardown_rig();
+}
+
 /* The id in the scene event is the id actions.json keeps. */
 static void test_ids_agree(void **state)
 {
@@ -1042,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_release_while_pending),
 		cmocka_unit_test(test_restore_refuses_protected),
 		cmocka_unit_test(test_ids_agree),
+		cmocka_unit_test(test_release_many_records),
 		cmocka_unit_test(test_release_backoff),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_check_config),
