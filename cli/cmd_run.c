@@ -225,6 +225,24 @@ static void stats_due(struct lw_sensor *sensor, uint64_t *next_ns)
 	*next_ns = now + every;
 }
 
+/* The kernel's drop count for MQTT: pcap_stats and friends are
+ * syscalls, asked at most once a second, not at every wake. */
+static uint64_t live_drops(struct lw_live *live)
+{
+	static uint64_t dropped, asked_at;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * LW_NS_PER_SEC +
+	    (uint64_t)ts.tv_nsec;
+	if (!asked_at || now - asked_at >= LW_NS_PER_SEC) {
+		uint64_t received;
+		lw_live_stats(live, &received, &dropped);
+		asked_at = now;
+	}
+	return dropped;
+}
+
 /* Poll every source until told to stop. */
 static void loop(struct lw_sensor *sensor, struct lw_live *live,
     struct lw_scene_engine *eng, const struct run_opts *o,
@@ -252,11 +270,8 @@ static void loop(struct lw_sensor *sensor, struct lw_live *live,
 		lw_sensor_idle(sensor);	/* time moves on, even when quiet */
 		lw_actor_poll(eng->actor, lw_sensor_now(sensor));
 		stats_due(sensor, &next_stats);
-		if (mqtt) {
-			uint64_t received, dropped;
-			lw_live_stats(live, &received, &dropped);
-			lw_mqtt_poll(mqtt, sensor, dropped);
-		}
+		if (mqtt)
+			lw_mqtt_poll(mqtt, sensor, live_drops(live));
 		fflush(sensor->writer->out);
 	}
 }

@@ -187,9 +187,9 @@ void lw_writer_put(struct lw_writer *w, json_t *event)
 		return;
 	if (w->tap_mask) {
 		/* The writer gets built objects: the type by its name. */
-		int type = lw_event_lookup(json_string_value(json_object_get(
-		    event, "type")) ? json_string_value(json_object_get(event,
-		    "type")) : "");
+		const char *name = json_string_value(json_object_get(event,
+		    "type"));
+		int type = lw_event_lookup(name ? name : "");
 		if (type >= 0 && (w->tap_mask & LW_EV_BIT(type)) && w->tap)
 			w->tap(w->tap_ctx, (enum lw_event_type)type, event);
 		if (type >= 0 && !(w->mask & LW_EV_BIT(type))) {

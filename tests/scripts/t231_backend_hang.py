@@ -67,10 +67,15 @@ def remote_actions(events):
 
 
 def outcomes(events, asked):
-    """The action events that end the pending actions, by id."""
-    ids = {a.get("id") for a in asked}
-    return [e for e in events if e["type"] == "action" and
-            e.get("id") in ids]
+    """The action events that end the pending actions, by id; checks
+    that every pending action has an id and exactly one such event."""
+    ids = sorted(a.get("id", -1) for a in asked)
+    ends = [e for e in events if e["type"] == "action" and
+            e.get("id") in set(ids)]
+    check(-1 not in ids and sorted(e["id"] for e in ends) == ids,
+          f"each of the {len(ids)} pending actions has an id and exactly "
+          f"one action event ({len(ends)})")
+    return ends
 
 
 def main():
