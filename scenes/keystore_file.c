@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "labwarden/statefile.h"
 #include "keys_int.h"
 
 #define LOCK_TRIES	100	/* 10 ms apart: a second at most */
@@ -97,30 +98,6 @@ static void drop_lock(int fd)
 	close(fd);
 }
 
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* text to path through a 0600 temporary file and rename(2). */
 static bool replace_file(const char *path, const char *dir, const char *text,
     size_t len, char *why, size_t whylen)
@@ -135,7 +112,7 @@ static bool replace_file(const char *path, const char *dir, const char *text,
 		snprintf(why, whylen, "%s: %s", tmp, strerror(errno));
 		return false;
 	}
-	bool ok = fchmod(fd, 0600) == 0 && write_all(fd, text, len) &&
+	bool ok = fchmod(fd, 0600) == 0 && lw_write_all(fd, text, len) &&
 	    fsync(fd) == 0;
 	int saved = errno;
 	ok &= close(fd) == 0;
@@ -148,7 +125,7 @@ static bool replace_file(const char *path, const char *dir, const char *text,
 		unlink(tmp);
 		return false;
 	}
-	sync_dir(dir);
+	lw_sync_dir(dir);
 	return true;
 }
 
@@ -318,7 +295,7 @@ static void restore_previous(const struct filestore *fs, bool had,
 	else {
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 			wipe_fd(fd, st.st_size);	/* no name left */
-		sync_dir(fs->dir);
+		lw_sync_dir(fs->dir);
 		snprintf(why + n, whylen - n, "; %s holds the old key again",
 		    fs->path);
 	}

@@ -400,11 +400,7 @@ static bool compact(struct lw_spool *sp)
 	sp->fd = fd;
 	sp->base = sp->head;
 	sp->head_dirty = false;
-	int dfd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	lw_sync_dir(sp->dir);
 	return true;
 }
 

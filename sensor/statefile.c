@@ -11,23 +11,25 @@
 
 #include "labwarden/statefile.h"
 
-static int write_all(int fd, const char *buf, size_t len)
+bool lw_write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -1;
+			return false;
 		buf += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	return true;
 }
 
-static void sync_dir(const char *dir)
+void lw_sync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)fsync(fd);
 		close(fd);
@@ -47,8 +49,8 @@ bool lw_state_write(const char *dir, const char *name, const json_t *doc,
 		return false;
 	}
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write_all(fd, text, strlen(text)) == 0 &&
-	    write_all(fd, "\n", 1) == 0 && fsync(fd) == 0;
+	bool ok = fd >= 0 && lw_write_all(fd, text, strlen(text)) &&
+	    lw_write_all(fd, "\n", 1) && fsync(fd) == 0;
 	int saved = errno;
 	if (fd >= 0 && close(fd) != 0 && ok) {
 		ok = false;
@@ -65,7 +67,7 @@ bool lw_state_write(const char *dir, const char *name, const json_t *doc,
 		unlink(tmp);
 		return false;
 	}
-	sync_dir(dir);
+	lw_sync_dir(dir);
 	return true;
 }
 

@@ -23,6 +23,10 @@ bool	 lw_state_write(const char *dir, const char *name, const json_t *doc,
  * expected top-level "kind" member, checked with "version" == 1.
  */
 json_t	*lw_state_read(const char *dir, const char *name, const char *kind);
+/* All of len bytes to fd (EINTR retried); false on an error. */
+bool	 lw_write_all(int fd, const void *data, size_t len);
+/* fsync a directory, so a rename in it lasts a crash. */
+void	 lw_sync_dir(const char *dir);
 /* A corrupt file at path to path.corrupt-STAMP, said on stderr with
  * why; false (and said so) when it could not be moved. */
 bool	 lw_state_move_aside(const char *path, const char *why);
